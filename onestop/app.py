@@ -1,0 +1,100 @@
+"""Wiring: one Hall (config, store, engine, bus, hub) behind one FastAPI application.
+
+Database work runs in a dedicated thread pool so the event loop never blocks on I/O. On SQLite
+the pool has one thread: SQLite admits one writer at a time anyway, and a single writer thread
+turns lock contention into a plain queue. PostgreSQL gets several threads and its own row locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+
+from onestop import __version__
+from onestop.queue.bus import EventBus
+from onestop.queue.catalogue import HallConfig
+from onestop.queue.clock import Clock, SystemClock
+from onestop.queue.engine import QueueEngine
+from onestop.queue.store import Store, migrate
+from onestop.settings import RuntimeSettings
+from onestop.web import api, errors, events_ws
+from onestop.web.hub import EventHub
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Hall:
+    """Everything one running hall server owns, opened at startup and closed at shutdown."""
+
+    def __init__(self, settings: RuntimeSettings, config: HallConfig, clock: Clock) -> None:
+        self.settings = settings
+        self.config = config
+        self.base_url = settings.base_url()
+        self.store = Store(settings.db_url())
+        self.bus = EventBus()
+        self.engine = QueueEngine(self.store, config, clock, self.bus)
+        workers = 1 if self.store.is_sqlite else 8
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
+        self.hub = EventHub(
+            tz=self.engine.time.tz,
+            head=self.engine.head(),
+            fetch_between=lambda since, upto: self.db(self.engine.events_between, since, upto),
+            fetch_head=lambda: self.db(self.engine.head),
+        )
+        self._unsubscribe = self.bus.subscribe(self.hub.publish_threadsafe)
+
+    async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
+
+    async def close(self) -> None:
+        self._unsubscribe()
+        await self.hub.stop()
+        self.executor.shutdown(wait=True)
+        self.store.dispose()
+
+
+def create_app(
+    settings: RuntimeSettings, config: HallConfig, clock: Clock | None = None
+) -> FastAPI:
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(migrate, settings.db_url())
+        hall = Hall(settings, config, clock)
+        await hall.db(hall.engine.sync_counters)
+        hall.hub.start()
+        app.state.hall = hall
+        log.info("hall %s ready on %s", config.hall.name, settings.db_url().split("@")[-1])
+        try:
+            yield
+        finally:
+            await hall.close()
+
+    app = FastAPI(
+        title="onestop",
+        version=__version__,
+        description="Queueing and signage for a one-stop government service hall (政务服务中心).",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(api.catalogue)
+    app.include_router(api.kiosk)
+    app.include_router(api.windows)
+    app.include_router(events_ws.router)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, Any]:
+        hall: Hall = app.state.hall
+        return {"ok": True, "seq": hall.hub.last_seq, "websocket_clients": hall.hub.connected}
+
+    return app

@@ -1,0 +1,168 @@
+"""The hall as configured: service items, queues, windows, clerks and the calling policy.
+
+These models are plain pydantic (no web framework); `onestop.settings` fills them from the TOML
+files in `config/` and cross-checks them, so the engine can trust every reference it follows.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Slug = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=64)
+]
+Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are typos in a hall's config, so they are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HallInfo(Strict):
+    name: Text = Field(description="Hall name as printed on tickets and screens (zh-CN).")
+    name_en: Text
+    timezone: str = "Asia/Shanghai"
+    site: Slug = "main"
+
+
+class ServiceItem(Strict):
+    """One item of the catalogue (事项), with its one-time notification of materials (一次性告知)."""
+
+    id: Slug
+    name: Text
+    name_en: Text
+    queue: Slug
+    category: Text = Field(description="Kiosk category the item is listed under (zh-CN).")
+    category_en: Text
+    materials: list[Text] = Field(default_factory=list)
+    materials_en: list[Text] = Field(default_factory=list)
+    legal_days: int = Field(ge=0, le=365, description="Statutory time limit (法定时限), working days.")
+    committed_days: int = Field(
+        ge=0, le=365, description="Time limit the hall commits to (承诺时限), working days."
+    )
+    anywhere: bool = Field(False, description="Can be handled at any site (全域通办).")
+    service_minutes: float = Field(
+        8.0, gt=0, le=240, description="Typical service time, used until real times are known."
+    )
+
+
+class QueueDef(Strict):
+    """A line of residents that shares one ticket prefix (A001, A002...)."""
+
+    id: Slug
+    prefix: Prefix
+    name: Text
+    name_en: Text
+
+
+class CounterDef(Strict):
+    """A service window. `services` is the calling priority order; ["*"] means every item (综合窗口)."""
+
+    number: int = Field(ge=1, le=9999)
+    name: Text
+    name_en: Text
+    services: list[str] = Field(min_length=1)
+
+
+class ClerkDef(Strict):
+    id: Slug
+    name: Text
+    counters: list[int] = Field(default_factory=list)
+
+
+class CallingPolicy(Strict):
+    """Fairness guard: normal tickets must not starve behind a stream of priority ones.
+
+    Two independent bounds, both on by default:
+    - after `max_priority_streak` consecutive priority calls at a window while normal tickets wait
+      for it, the window's next call takes the oldest normal ticket;
+    - a normal ticket that has waited `promote_after_minutes` ranks with the green channel, by
+      issue time, so it goes before every priority ticket issued after it.
+    """
+
+    max_priority_streak: int = Field(3, ge=1, le=100)
+    promote_after_minutes: float = Field(30.0, gt=0, le=24 * 60)
+    estimate_sample: int = Field(
+        20, ge=1, le=1000, description="Recent services averaged for wait estimates."
+    )
+
+
+class HallConfig(Strict):
+    hall: HallInfo
+    policy: CallingPolicy = CallingPolicy()
+    queues: list[QueueDef] = Field(min_length=1)
+    counters: list[CounterDef] = Field(min_length=1)
+    clerks: list[ClerkDef] = Field(default_factory=list)
+    services: list[ServiceItem] = Field(min_length=1)
+
+    def service(self, service_id: str) -> ServiceItem | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def queue(self, queue_id: str) -> QueueDef | None:
+        return next((q for q in self.queues if q.id == queue_id), None)
+
+    def counter(self, number: int) -> CounterDef | None:
+        return next((c for c in self.counters if c.number == number), None)
+
+    def counter_services(self, number: int) -> list[str]:
+        """The window's items in calling priority order, with "*" expanded to the catalogue order."""
+        counter = self.counter(number)
+        if counter is None:
+            return []
+        expanded: list[str] = []
+        for entry in counter.services:
+            ids = [s.id for s in self.services] if entry == "*" else [entry]
+            expanded.extend(i for i in ids if i not in expanded)
+        return expanded
+
+    def queue_services(self, queue_id: str) -> list[str]:
+        return [s.id for s in self.services if s.queue == queue_id]
+
+
+def cross_check(config: HallConfig) -> list[tuple[str, str]]:
+    """Return (key, problem) pairs for references that do not resolve; empty when consistent."""
+    problems: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    for i, q in enumerate(config.queues):
+        if q.id in seen:
+            problems.append((f"queues[{i}].id", f"duplicate queue id {q.id!r}"))
+        if q.prefix in seen.values():
+            problems.append((f"queues[{i}].prefix", f"prefix {q.prefix!r} is used by another queue"))
+        seen[q.id] = q.prefix
+    service_ids: set[str] = set()
+    for i, s in enumerate(config.services):
+        if s.id in service_ids:
+            problems.append((f"services[{i}].id", f"duplicate service id {s.id!r}"))
+        service_ids.add(s.id)
+        if s.queue not in seen:
+            problems.append(
+                (f"services[{i}].queue", f"unknown queue {s.queue!r}; known: {sorted(seen)}")
+            )
+        if s.committed_days > s.legal_days and s.legal_days > 0:
+            problems.append(
+                (
+                    f"services[{i}].committed_days",
+                    f"committed limit {s.committed_days} exceeds the legal limit {s.legal_days}",
+                )
+            )
+    numbers: set[int] = set()
+    for i, c in enumerate(config.counters):
+        if c.number in numbers:
+            problems.append((f"counters[{i}].number", f"duplicate window number {c.number}"))
+        numbers.add(c.number)
+        for j, sid in enumerate(c.services):
+            if sid != "*" and sid not in service_ids:
+                problems.append((f"counters[{i}].services[{j}]", f"unknown service {sid!r}"))
+    for i, clerk in enumerate(config.clerks):
+        for j, n in enumerate(clerk.counters):
+            if n not in numbers:
+                problems.append((f"clerks[{i}].counters[{j}]", f"unknown window number {n}"))
+    for q in config.queues:
+        if not config.queue_services(q.id):
+            problems.append(("queues", f"queue {q.id!r} has no service items"))
+    return problems

@@ -1,0 +1,641 @@
+"""The queue engine: every operation on tickets and windows, one transaction and one event each.
+
+Lock order is always window row → ticket row → ledger head, so concurrent operations on
+PostgreSQL can wait for each other but never deadlock; on SQLite the whole write transaction is
+serialised by BEGIN IMMEDIATE. Events are published on the bus only after the commit succeeded.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from onestop.queue import ledger, policy
+from onestop.queue.bus import EventBus
+from onestop.queue.catalogue import HallConfig, ServiceItem
+from onestop.queue.clock import Clock, HallTime
+from onestop.queue.errors import InvalidTransition, NotFound, Rejected
+from onestop.queue.estimate import average_service_seconds, open_counters_by_queue, wait_seconds
+from onestop.queue.states import (
+    AT_WINDOW_STATES,
+    STATE_ZH,
+    CounterState,
+    Outcome,
+    Priority,
+    TicketState,
+)
+from onestop.queue.store import Store
+from onestop.queue.tables import counters, day_numbers, tickets
+from onestop.queue.views import counter_view, ticket_view
+
+MAX_PROMISE_DAYS = 366
+
+
+def format_number(prefix: str, seq_no: int) -> str:
+    return f"{prefix}{seq_no:03d}"
+
+
+@dataclass
+class _Tx:
+    """One write transaction and the events it will publish after commit."""
+
+    conn: Connection
+    now: datetime
+    events: list[ledger.Event]
+
+
+class QueueEngine:
+    def __init__(self, store: Store, config: HallConfig, clock: Clock, bus: EventBus | None = None):
+        self.store = store
+        self.config = config
+        self.time = HallTime(clock, config.hall.timezone)
+        self.bus = bus or EventBus()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[_Tx]:
+        with self.store.write() as conn:
+            tx = _Tx(conn=conn, now=self.time.now(), events=[])
+            yield tx
+        self.bus.publish(tx.events)
+
+    def _event(self, tx: _Tx, type_: str, data: dict[str, Any]) -> None:
+        tx.events.append(ledger.append(tx.conn, type_, tx.now, data))
+
+    def _service(self, service_id: str) -> ServiceItem:
+        service = self.config.service(service_id)
+        if service is None:
+            raise NotFound(f"没有这个事项：{service_id}", f"unknown service item {service_id!r}")
+        return service
+
+    def _lock_counter(self, conn: Connection, number: int) -> Row[Any]:
+        row = conn.execute(
+            sa.select(counters).where(counters.c.number == number).with_for_update()
+        ).first()
+        if row is None or self.config.counter(number) is None:
+            raise NotFound(f"没有{number}号窗口", f"unknown window {number}")
+        return row
+
+    def _lock_ticket(self, conn: Connection, ticket_id: int) -> Row[Any]:
+        row = conn.execute(
+            sa.select(tickets).where(tickets.c.id == ticket_id).with_for_update()
+        ).first()
+        if row is None:
+            raise NotFound(f"没有这张号票（编号 {ticket_id}）", f"unknown ticket id {ticket_id}")
+        return row
+
+    def _ticket(self, conn: Connection, ticket_id: int) -> Row[Any]:
+        return conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).one()
+
+    def _current(self, conn: Connection, counter: Row[Any]) -> Row[Any] | None:
+        """The ticket at the window (called or being served), if any."""
+        if counter.current_ticket_id is None:
+            return None
+        row = self._lock_ticket(conn, counter.current_ticket_id)
+        return row if row.state in AT_WINDOW_STATES else None
+
+    def _require_current(self, conn: Connection, counter: Row[Any], *states: str) -> Row[Any]:
+        current = self._current(conn, counter)
+        if current is None:
+            raise InvalidTransition(
+                f"{self._counter_name(counter.number)}当前没有号票，请先叫号",
+                f"window {counter.number} has no ticket at the moment; call one first",
+            )
+        if current.state not in states:
+            wanted_zh = "、".join(STATE_ZH[TicketState(s)] for s in states)
+            raise InvalidTransition(
+                f"{current.number} 当前为“{STATE_ZH[TicketState(current.state)]}”，"
+                f"此操作只适用于“{wanted_zh}”的号票",
+                f"ticket {current.number} is {current.state}; this needs a ticket that is "
+                + " or ".join(states),
+                ticket=current.number,
+                state=current.state,
+            )
+        return current
+
+    def _counter_name(self, number: int) -> str:
+        definition = self.config.counter(number)
+        return definition.name if definition else f"{number}号窗口"
+
+    def _waiting_counts(self, conn: Connection, queue_ids: set[str]) -> dict[str, int]:
+        rows = conn.execute(
+            sa.select(tickets.c.queue_id, sa.func.count())
+            .where(tickets.c.state == TicketState.WAITING.value, tickets.c.queue_id.in_(queue_ids))
+            .group_by(tickets.c.queue_id)
+        )
+        counts = dict.fromkeys(queue_ids, 0)
+        counts.update({q: int(n) for q, n in rows})
+        return counts
+
+    def _ticket_event(
+        self,
+        tx: _Tx,
+        type_: str,
+        ticket_id: int,
+        counter: int | None = None,
+        queues: set[str] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        row = self._ticket(tx.conn, ticket_id)
+        view = ticket_view(row, self.config, self.time)
+        data: dict[str, Any] = {"ticket": view, **extra}
+        if counter is not None:
+            data["counter"] = counter_view(
+                tx.conn.execute(sa.select(counters).where(counters.c.number == counter)).one(),
+                self.config,
+            )
+        data["queues"] = self._waiting_counts(tx.conn, (queues or set()) | {row.queue_id})
+        self._event(tx, type_, data)
+        return view
+
+    def _set_counter(self, conn: Connection, number: int, now: datetime, **values: Any) -> None:
+        conn.execute(
+            sa.update(counters).where(counters.c.number == number).values(updated_at=now, **values)
+        )
+
+    # -- setup ------------------------------------------------------------------------------
+
+    def sync_counters(self) -> None:
+        """Create rows for configured windows (open); windows removed from config stay as history."""
+        with self.store.write() as conn:
+            existing = {n for (n,) in conn.execute(sa.select(counters.c.number))}
+            now = self.time.now()
+            for c in self.config.counters:
+                if c.number not in existing:
+                    conn.execute(
+                        sa.insert(counters).values(
+                            number=c.number, state=CounterState.OPEN.value, updated_at=now
+                        )
+                    )
+
+    # -- residents' side --------------------------------------------------------------------
+
+    def issue(
+        self,
+        service_id: str,
+        priority: Priority = Priority.NORMAL,
+        reason: str | None = None,
+        channel: str = "kiosk",
+    ) -> dict[str, Any]:
+        """Issue a ticket: the day's next number for the item's queue prefix."""
+        service = self._service(service_id)
+        queue = self.config.queue(service.queue)
+        assert queue is not None  # cross_check guarantees it
+        if priority is Priority.GREEN and not (reason and reason.strip()):
+            raise Rejected(
+                "绿色通道号票须注明原因（如老年人、残疾人、孕妇）",
+                "a green-channel ticket needs a reason (e.g. elderly, disabled, pregnant)",
+            )
+        with self._write() as tx:
+            day = self.time.service_day(tx.now)
+            seq_no = self._next_number(tx.conn, day, queue.prefix)
+            ticket_id = tx.conn.execute(
+                sa.insert(tickets)
+                .values(
+                    token=secrets.token_urlsafe(12),
+                    number=format_number(queue.prefix, seq_no),
+                    prefix=queue.prefix,
+                    seq_no=seq_no,
+                    service_day=day,
+                    service_id=service.id,
+                    queue_id=queue.id,
+                    priority=priority.value,
+                    priority_rank=priority.rank,
+                    reason=reason.strip() if reason else None,
+                    channel=channel,
+                    state=TicketState.WAITING.value,
+                    sort_at=tx.now,
+                    issued_at=tx.now,
+                )
+                .returning(tickets.c.id)
+            ).scalar_one()
+            view = self._ticket_event(tx, "ticket.issued", ticket_id)
+            row = self._ticket(tx.conn, ticket_id)
+            token = row.token
+            position = self._position(tx.conn, row)
+        return {**view, **position, "token": token}
+
+    def _next_number(self, conn: Connection, day: date, prefix: str) -> int:
+        """Atomically take the next per-day, per-prefix number (upsert … RETURNING)."""
+        insert: Any
+        if self.store.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(day_numbers).values(service_day=day, prefix=prefix, last=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[day_numbers.c.service_day, day_numbers.c.prefix],
+            set_={"last": day_numbers.c.last + 1},
+        ).returning(day_numbers.c.last)
+        return int(conn.execute(stmt).scalar_one())
+
+    def _position(self, conn: Connection, row: Row[Any]) -> dict[str, Any]:
+        """People ahead in the ticket's queue and the estimated wait, for a waiting ticket."""
+        if row.state != TicketState.WAITING.value:
+            return {"people_ahead": 0, "estimated_wait_seconds": 0 if row.state in
+                    AT_WINDOW_STATES else None}
+        t = tickets.c
+        ahead = conn.execute(
+            sa.select(sa.func.count()).where(
+                t.state == TicketState.WAITING.value,
+                t.queue_id == row.queue_id,
+                sa.or_(
+                    t.priority_rank < row.priority_rank,
+                    sa.and_(t.priority_rank == row.priority_rank, t.sort_at < row.sort_at),
+                    sa.and_(
+                        t.priority_rank == row.priority_rank,
+                        t.sort_at == row.sort_at,
+                        t.id < row.id,
+                    ),
+                ),
+            )
+        ).scalar_one()
+        open_now = open_counters_by_queue(conn, self.config)[row.queue_id]
+        avg = average_service_seconds(conn, self.config, row.queue_id)
+        return {
+            "people_ahead": int(ahead),
+            "estimated_wait_seconds": wait_seconds(int(ahead), avg, len(open_now)),
+            "open_counters": len(open_now),
+        }
+
+    def cancel(self, token: str) -> dict[str, Any]:
+        """The resident (or the desk on their behalf) gives up a ticket that is not yet served."""
+        with self._write() as tx:
+            found = tx.conn.execute(
+                sa.select(tickets.c.id, tickets.c.counter).where(tickets.c.token == token)
+            ).first()
+            if found is None:
+                raise NotFound("没有这张号票", "unknown ticket")
+            if found.counter is not None:
+                self._lock_counter(tx.conn, found.counter)
+            row = self._lock_ticket(tx.conn, found.id)
+            if row.state not in (TicketState.WAITING.value, TicketState.CALLED.value):
+                raise InvalidTransition(
+                    f"{row.number} 当前为“{STATE_ZH[TicketState(row.state)]}”，不能取消",
+                    f"ticket {row.number} is {row.state} and can no longer be cancelled",
+                )
+            tx.conn.execute(
+                sa.update(tickets)
+                .where(tickets.c.id == row.id)
+                .values(state=TicketState.CANCELLED.value, finished_at=tx.now)
+            )
+            if row.state == TicketState.CALLED.value and row.counter is not None:
+                self._set_counter(tx.conn, row.counter, tx.now, current_ticket_id=None)
+            return {"ticket": self._ticket_event(tx, "ticket.cancelled", row.id, row.counter)}
+
+    # -- windows ----------------------------------------------------------------------------
+
+    def call_next(self, number: int) -> dict[str, Any] | None:
+        """Call the best waiting ticket for this window, or None when nobody waits for it."""
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            self._require_free(tx.conn, counter)
+            services = self.config.counter_services(number)
+            cfg = self.config.policy
+            ticket_id = None
+            if policy.guard_applies(counter.priority_streak, cfg):
+                ticket_id = tx.conn.execute(
+                    policy.next_ticket_query(number, services, cfg, tx.now, normal_only=True)
+                ).scalar()
+            if ticket_id is None:
+                ticket_id = tx.conn.execute(
+                    policy.next_ticket_query(number, services, cfg, tx.now)
+                ).scalar()
+            if ticket_id is None:
+                return None
+            return self._call(tx, counter, self._ticket(tx.conn, ticket_id))
+
+    def call(self, number: int, ticket_id: int) -> dict[str, Any]:
+        """Call one particular waiting ticket (e.g. a resident who came back after a no-show)."""
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            self._require_free(tx.conn, counter)
+            row = self._lock_ticket(tx.conn, ticket_id)
+            if row.state != TicketState.WAITING.value:
+                raise InvalidTransition(
+                    f"{row.number} 当前为“{STATE_ZH[TicketState(row.state)]}”，只能呼叫等候中的号票",
+                    f"ticket {row.number} is {row.state}; only waiting tickets can be called",
+                )
+            directed = row.target_counter
+            if directed is not None and directed != number:
+                raise Rejected(
+                    f"{row.number} 已转给{self._counter_name(directed)}办理",
+                    f"ticket {row.number} was transferred to window {directed}",
+                )
+            if directed is None and row.service_id not in self.config.counter_services(number):
+                raise Rejected(
+                    f"{self._counter_name(number)}不办理“{self._service(row.service_id).name}”",
+                    f"window {number} does not serve {row.service_id!r}",
+                )
+            return self._call(tx, counter, row)
+
+    def _require_free(self, conn: Connection, counter: Row[Any]) -> None:
+        if counter.state == CounterState.PAUSED.value:
+            raise InvalidTransition(
+                f"{self._counter_name(counter.number)}已暂停（{counter.pause_reason}），请先恢复服务",
+                f"window {counter.number} is paused ({counter.pause_reason}); resume it first",
+            )
+        current = self._current(conn, counter)
+        if current is not None:
+            raise InvalidTransition(
+                f"{self._counter_name(counter.number)}还有号票 {current.number}"
+                f"（{STATE_ZH[TicketState(current.state)]}），请先办结、标记过号或转出",
+                f"window {counter.number} still has ticket {current.number} ({current.state}); "
+                "finish it, mark it a no-show or transfer it first",
+                ticket=current.number,
+            )
+
+    def _call(self, tx: _Tx, counter: Row[Any], row: Row[Any]) -> dict[str, Any]:
+        waited = int((tx.now - row.sort_at).total_seconds())
+        tx.conn.execute(
+            sa.update(tickets)
+            .where(tickets.c.id == row.id)
+            .values(state=TicketState.CALLED.value, called_at=tx.now, counter=counter.number,
+                    target_counter=None, wait_seconds=waited)
+        )
+        self._set_counter(
+            tx.conn, counter.number, tx.now, current_ticket_id=row.id,
+            priority_streak=policy.next_streak(counter.priority_streak, row.priority_rank),
+        )
+        return {"ticket": self._ticket_event(tx, "ticket.called", row.id, counter.number)}
+
+    def recall(self, number: int) -> dict[str, Any]:
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            row = self._require_current(tx.conn, counter, TicketState.CALLED.value)
+            tx.conn.execute(
+                sa.update(tickets)
+                .where(tickets.c.id == row.id)
+                .values(recall_count=tickets.c.recall_count + 1)
+            )
+            return {"ticket": self._ticket_event(tx, "ticket.recalled", row.id, number)}
+
+    def start(self, number: int) -> dict[str, Any]:
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            row = self._require_current(tx.conn, counter, TicketState.CALLED.value)
+            tx.conn.execute(
+                sa.update(tickets)
+                .where(tickets.c.id == row.id)
+                .values(state=TicketState.SERVING.value, started_at=tx.now)
+            )
+            return {"ticket": self._ticket_event(tx, "ticket.serving", row.id, number)}
+
+    def finish(
+        self,
+        number: int,
+        outcome: Outcome,
+        promised_date: date | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Record the outcome: 即办件, 承诺件 (with its promised date) or 咨询件."""
+        with self._write() as tx:
+            today = self.time.service_day(tx.now)
+            self._check_promise(outcome, promised_date, today)
+            counter = self._lock_counter(tx.conn, number)
+            row = self._require_current(tx.conn, counter, TicketState.SERVING.value)
+            served = int((tx.now - row.started_at).total_seconds()) if row.started_at else None
+            tx.conn.execute(
+                sa.update(tickets)
+                .where(tickets.c.id == row.id)
+                .values(state=TicketState.DONE.value, finished_at=tx.now, outcome=outcome.value,
+                        promised_date=promised_date, note=note, service_seconds=served)
+            )
+            self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
+            return {"ticket": self._ticket_event(tx, "ticket.finished", row.id, number)}
+
+    @staticmethod
+    def _check_promise(outcome: Outcome, promised: date | None, today: date) -> None:
+        if outcome is Outcome.COMMITTED:
+            if promised is None:
+                raise Rejected("承诺件须填写承诺办结日期", "a committed case needs its promised date")
+            if promised < today:
+                raise Rejected("承诺办结日期不能早于今天", "the promised date cannot be in the past")
+            if (promised - today).days > MAX_PROMISE_DAYS:
+                raise Rejected("承诺办结日期超过一年，请核对", "the promised date is over a year away")
+        elif promised is not None:
+            raise Rejected(
+                "只有承诺件需要承诺办结日期", "only a committed case takes a promised date"
+            )
+
+    def no_show(self, number: int) -> dict[str, Any]:
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            row = self._require_current(tx.conn, counter, TicketState.CALLED.value)
+            tx.conn.execute(
+                sa.update(tickets)
+                .where(tickets.c.id == row.id)
+                .values(state=TicketState.NO_SHOW.value, finished_at=tx.now)
+            )
+            self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
+            return {"ticket": self._ticket_event(tx, "ticket.no_show", row.id, number)}
+
+    def transfer(
+        self,
+        number: int,
+        to_service: str | None = None,
+        to_queue: str | None = None,
+        to_counter: int | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Send the current resident on, keeping the number and the place by first issue time."""
+        given = [x for x in (to_service, to_queue, to_counter) if x is not None]
+        if len(given) != 1:
+            raise Rejected(
+                "请选择一个转办目标：事项、队列或窗口（只选一个）",
+                "give exactly one transfer target: a service, a queue or a window",
+            )
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            row = self._require_current(
+                tx.conn, counter, TicketState.CALLED.value, TicketState.SERVING.value
+            )
+            service_id, target = self._transfer_target(number, row, to_service, to_queue, to_counter)
+            new_queue = self._service(service_id).queue
+            tx.conn.execute(
+                sa.update(tickets)
+                .where(tickets.c.id == row.id)
+                .values(state=TicketState.WAITING.value, service_id=service_id, queue_id=new_queue,
+                        counter=None, target_counter=target, called_at=None, started_at=None,
+                        transfer_count=tickets.c.transfer_count + 1, note=note)
+            )
+            self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
+            view = self._ticket_event(
+                tx, "ticket.transferred", row.id, number, queues={row.queue_id},
+                transfer={"from_counter": number, "from_service": row.service_id,
+                          "from_queue": row.queue_id, "to_service": service_id,
+                          "to_queue": new_queue, "to_counter": target, "note": note},
+            )
+            return {"ticket": view}
+
+    def _transfer_target(
+        self, number: int, row: Row[Any], to_service: str | None, to_queue: str | None,
+        to_counter: int | None,
+    ) -> tuple[str, int | None]:
+        if to_service is not None:
+            return self._service(to_service).id, None
+        if to_queue is not None:
+            items = self.config.queue_services(to_queue)
+            if not items:
+                raise NotFound(f"没有这个队列：{to_queue}", f"unknown queue {to_queue!r}")
+            # Keep the item when it belongs to the new queue; otherwise the queue's first item.
+            return (row.service_id if row.service_id in items else items[0]), None
+        assert to_counter is not None
+        if self.config.counter(to_counter) is None:
+            raise NotFound(f"没有{to_counter}号窗口", f"unknown window {to_counter}")
+        if to_counter == number:
+            raise Rejected("不能转给本窗口", "a ticket cannot be transferred to its own window")
+        return row.service_id, to_counter
+
+    def pause(self, number: int, reason: str) -> dict[str, Any]:
+        reason = (reason or "").strip()
+        if not reason:
+            raise Rejected("请填写暂停原因（如午餐、会议、后台办理）",
+                           "give a reason to pause (e.g. lunch, meeting, back office)")
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            if counter.state == CounterState.PAUSED.value:
+                raise InvalidTransition(
+                    f"{self._counter_name(number)}已经暂停", f"window {number} is already paused"
+                )
+            current = self._current(tx.conn, counter)
+            if current is not None:
+                raise InvalidTransition(
+                    f"请先办结或转出当前号票 {current.number}，再暂停",
+                    f"finish or transfer ticket {current.number} before pausing",
+                    ticket=current.number,
+                )
+            self._set_counter(tx.conn, number, tx.now, state=CounterState.PAUSED.value,
+                              pause_reason=reason)
+            return self._counter_event(tx, "counter.paused", number)
+
+    def resume(self, number: int) -> dict[str, Any]:
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            if counter.state != CounterState.PAUSED.value:
+                raise InvalidTransition(
+                    f"{self._counter_name(number)}未暂停", f"window {number} is not paused"
+                )
+            self._set_counter(tx.conn, number, tx.now, state=CounterState.OPEN.value,
+                              pause_reason=None)
+            return self._counter_event(tx, "counter.resumed", number)
+
+    def _counter_event(self, tx: _Tx, type_: str, number: int) -> dict[str, Any]:
+        row = tx.conn.execute(sa.select(counters).where(counters.c.number == number)).one()
+        view = counter_view(row, self.config)
+        self._event(tx, type_, {"counter": view})
+        return {"counter": view}
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def ticket_status(self, token: str) -> dict[str, Any]:
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(tickets).where(tickets.c.token == token)).first()
+            if row is None:
+                raise NotFound("没有这张号票", "unknown ticket")
+            return {**ticket_view(row, self.config, self.time), **self._position(conn, row)}
+
+    def ticket_by_id(self, ticket_id: int) -> dict[str, Any]:
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).first()
+            if row is None:
+                raise NotFound(f"没有这张号票（编号 {ticket_id}）", f"unknown ticket id {ticket_id}")
+            return ticket_view(row, self.config, self.time)
+
+    def queues(self) -> list[dict[str, Any]]:
+        with self.store.read() as conn:
+            return self._queues(conn)
+
+    def _queues(self, conn: Connection) -> list[dict[str, Any]]:
+        waiting = self._waiting_counts(conn, {q.id for q in self.config.queues})
+        open_by_queue = open_counters_by_queue(conn, self.config)
+        result = []
+        for q in self.config.queues:
+            avg = average_service_seconds(conn, self.config, q.id)
+            result.append({
+                "id": q.id, "prefix": q.prefix, "name": q.name, "name_en": q.name_en,
+                "waiting": waiting[q.id],
+                "open_counters": len(open_by_queue[q.id]),
+                "counters": open_by_queue[q.id],
+                "average_service_seconds": round(avg, 1),
+                "estimated_wait_seconds": wait_seconds(waiting[q.id], avg,
+                                                       len(open_by_queue[q.id])),
+                "services": self.config.queue_services(q.id),
+            })
+        return result
+
+    def counters(self) -> list[dict[str, Any]]:
+        with self.store.read() as conn:
+            return self._counters(conn)
+
+    def _counters(self, conn: Connection) -> list[dict[str, Any]]:
+        rows = conn.execute(sa.select(counters).order_by(counters.c.number)).all()
+        current_ids = [r.current_ticket_id for r in rows if r.current_ticket_id is not None]
+        current = {
+            t.id: t for t in conn.execute(sa.select(tickets).where(tickets.c.id.in_(current_ids)))
+        }
+        today = self.time.service_day()
+        served = dict(
+            conn.execute(
+                sa.select(tickets.c.counter, sa.func.count())
+                .where(tickets.c.state == TicketState.DONE.value, tickets.c.service_day == today)
+                .group_by(tickets.c.counter)
+            ).all()
+        )
+        result = []
+        for r in rows:
+            if self.config.counter(r.number) is None:
+                continue
+            view = counter_view(r, self.config)
+            t = current.get(r.current_ticket_id) if r.current_ticket_id else None
+            view["ticket"] = (
+                ticket_view(t, self.config, self.time) if t and t.state in AT_WINDOW_STATES else None
+            )
+            view["served_today"] = int(served.get(r.number, 0))
+            result.append(view)
+        return result
+
+    def recent_calls(self, conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            sa.select(tickets)
+            .where(tickets.c.called_at.is_not(None), tickets.c.counter.is_not(None))
+            .order_by(tickets.c.called_at.desc(), tickets.c.id.desc())
+            .limit(limit)
+        )
+        return [ticket_view(r, self.config, self.time) for r in rows]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a screen or terminal needs to draw, and the ledger seq it is consistent with."""
+        with self.store.read(consistent=True) as conn:
+            return {
+                "seq": ledger.head(conn),
+                "hall": {"name": self.config.hall.name, "name_en": self.config.hall.name_en},
+                "queues": self._queues(conn),
+                "counters": self._counters(conn),
+                "recent_calls": self.recent_calls(conn),
+            }
+
+    def replay(self, since: int, limit: int) -> list[ledger.Event] | None:
+        """Events after `since`, or None when the ledger cannot serve them as a catch-up:
+        `since` is ahead of the ledger (a client of an older database) or too far behind."""
+        with self.store.read(consistent=True) as conn:
+            current = ledger.head(conn)
+            if since > current or current - since > limit:
+                return None
+            return ledger.after(conn, since, limit, upto=current)
+
+    def events_between(self, since: int, upto: int) -> list[ledger.Event]:
+        with self.store.read() as conn:
+            return ledger.after(conn, since, upto - since, upto=upto)
+
+    def head(self) -> int:
+        with self.store.read() as conn:
+            return ledger.head(conn)

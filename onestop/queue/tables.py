@@ -1,0 +1,118 @@
+"""The store's schema (SQLAlchemy Core). Alembic migrations in onestop/migrations mirror it.
+
+Core rather than the ORM: every operation is a handful of targeted statements inside one
+transaction, and the hot paths (issue, call next) stay cheap enough for a city-level hall.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware instants as UTC and always hands back aware UTC, on SQLite and PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use the clock")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("token", sa.String(32), nullable=False, unique=True),
+    sa.Column("number", sa.String(12), nullable=False),
+    sa.Column("prefix", sa.String(1), nullable=False),
+    sa.Column("seq_no", sa.Integer, nullable=False),
+    sa.Column("service_day", sa.Date, nullable=False),
+    sa.Column("service_id", sa.String(64), nullable=False),
+    sa.Column("queue_id", sa.String(64), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=False),
+    sa.Column("priority_rank", sa.SmallInteger, nullable=False),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("channel", sa.String(32), nullable=False, server_default="kiosk"),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("sort_at", UTCDateTime, nullable=False),
+    sa.Column("issued_at", UTCDateTime, nullable=False),
+    sa.Column("called_at", UTCDateTime),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("counter", sa.Integer),
+    sa.Column("target_counter", sa.Integer),
+    sa.Column("recall_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("transfer_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("promised_date", sa.Date),
+    sa.Column("note", sa.String(500)),
+    sa.Column("wait_seconds", sa.Integer),
+    sa.Column("service_seconds", sa.Integer),
+    sa.UniqueConstraint("service_day", "prefix", "seq_no"),
+    sa.Index("ix_tickets_waiting", "state", "queue_id", "priority_rank", "sort_at"),
+    sa.Index("ix_tickets_served", "queue_id", "finished_at"),
+    sa.Index("ix_tickets_counter", "counter", "state"),
+)
+
+day_numbers = sa.Table(
+    "day_numbers",
+    metadata,
+    sa.Column("service_day", sa.Date, primary_key=True),
+    sa.Column("prefix", sa.String(1), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("pause_reason", sa.String(100)),
+    sa.Column("current_ticket_id", BigId),
+    sa.Column("clerk_id", sa.String(64)),
+    sa.Column("priority_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+ledger_head = sa.Table(
+    "ledger_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""The HTTP surface of the core: JSON API, websocket event stream, error mapping."""

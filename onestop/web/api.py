@@ -1,0 +1,169 @@
+"""The JSON API that kiosks, counter terminals and integrators use (OpenAPI at /docs).
+
+Routers are split by who calls them (residents' kiosks, windows, anyone with a ticket link) so
+that sign-in and roles (issue [3/5]) attach to a router, not to each route.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from onestop.queue.states import Outcome, Priority
+
+CounterNo = Annotated[int, Path(ge=1, le=9999, description="Window number, e.g. 3 for 3号窗口")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IssueRequest(Body):
+    service: str = Field(min_length=1, max_length=64, description="Service item id")
+    priority: Priority = Priority.NORMAL
+    reason: str | None = Field(None, max_length=200, description="Why green channel (required)")
+
+
+class CallRequest(Body):
+    ticket: int = Field(ge=1, description="Ticket id")
+
+
+class FinishRequest(Body):
+    outcome: Outcome
+    promised_date: date | None = Field(None, description="承诺件: promised completion date")
+    note: str | None = Field(None, max_length=500)
+
+
+class TransferRequest(Body):
+    service: str | None = Field(None, min_length=1, max_length=64)
+    queue: str | None = Field(None, min_length=1, max_length=64)
+    counter: int | None = Field(None, ge=1, le=9999)
+    note: str | None = Field(None, max_length=500)
+
+
+class PauseRequest(Body):
+    reason: str = Field(min_length=1, max_length=100, description="e.g. 午餐 / 会议 / 后台办理")
+
+
+catalogue = APIRouter(prefix="/api", tags=["catalogue"])
+kiosk = APIRouter(prefix="/api", tags=["tickets"])
+windows = APIRouter(prefix="/api/counters", tags=["windows"])
+
+
+def _hall(request: Request) -> Any:
+    return request.app.state.hall
+
+
+@catalogue.get("/services")
+async def list_services(request: Request) -> list[dict[str, Any]]:
+    return [s.model_dump() for s in _hall(request).config.services]
+
+
+@catalogue.get("/queues")
+async def list_queues(request: Request) -> list[dict[str, Any]]:
+    hall = _hall(request)
+    result: list[dict[str, Any]] = await hall.db(hall.engine.queues)
+    return result
+
+
+@catalogue.get("/counters")
+async def list_counters(request: Request) -> list[dict[str, Any]]:
+    hall = _hall(request)
+    result: list[dict[str, Any]] = await hall.db(hall.engine.counters)
+    return result
+
+
+@kiosk.post("/tickets", status_code=status.HTTP_201_CREATED)
+async def issue_ticket(body: IssueRequest, request: Request) -> dict[str, Any]:
+    hall = _hall(request)
+    ticket: dict[str, Any] = await hall.db(
+        hall.engine.issue, body.service, body.priority, body.reason
+    )
+    ticket["status_url"] = f"{hall.base_url}/t/{ticket['token']}"
+    return ticket
+
+
+@kiosk.get("/tickets/{token}")
+async def ticket_status(token: Annotated[str, Path(max_length=64)], request: Request
+                        ) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(hall.engine.ticket_status, token)
+    return result
+
+
+@kiosk.post("/tickets/{token}/cancel")
+async def cancel_ticket(token: Annotated[str, Path(max_length=64)], request: Request
+                        ) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(hall.engine.cancel, token)
+    return result
+
+
+@windows.post("/{counter}/call-next", responses={204: {"description": "Nobody waits"}})
+async def call_next(counter: CounterNo, request: Request) -> Any:
+    hall = _hall(request)
+    result = await hall.db(hall.engine.call_next, counter)
+    return Response(status_code=204) if result is None else result
+
+
+@windows.post("/{counter}/call")
+async def call_ticket(counter: CounterNo, body: CallRequest, request: Request) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(hall.engine.call, counter, body.ticket)
+    return result
+
+
+@windows.post("/{counter}/recall")
+async def recall(counter: CounterNo, request: Request) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(hall.engine.recall, counter)
+    return result
+
+
+@windows.post("/{counter}/start")
+async def start(counter: CounterNo, request: Request) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(hall.engine.start, counter)
+    return result
+
+
+@windows.post("/{counter}/finish")
+async def finish(counter: CounterNo, body: FinishRequest, request: Request) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(
+        hall.engine.finish, counter, body.outcome, body.promised_date, body.note
+    )
+    return result
+
+
+@windows.post("/{counter}/no-show")
+async def no_show(counter: CounterNo, request: Request) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(hall.engine.no_show, counter)
+    return result
+
+
+@windows.post("/{counter}/transfer")
+async def transfer(counter: CounterNo, body: TransferRequest, request: Request) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(
+        hall.engine.transfer, counter, body.service, body.queue, body.counter, body.note
+    )
+    return result
+
+
+@windows.post("/{counter}/pause")
+async def pause(counter: CounterNo, body: PauseRequest, request: Request) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(hall.engine.pause, counter, body.reason)
+    return result
+
+
+@windows.post("/{counter}/resume")
+async def resume(counter: CounterNo, request: Request) -> dict[str, Any]:
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(hall.engine.resume, counter)
+    return result
