@@ -18,13 +18,23 @@ from onestop.settings import ConfigError, RuntimeSettings, load_hall_config
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, metavar="DIR",
-                        help="folder with hall.toml and services.toml (default: ./config)")
-    parser.add_argument("--data", type=Path, metavar="DIR",
-                        help="data folder for the embedded SQLite database (default: ./data)")
-    parser.add_argument("--db", metavar="URL",
-                        help="database URL, e.g. postgresql://user@host/db "
-                             "(default: SQLite in the data folder)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="DIR",
+        help="folder with hall.toml and services.toml (default: ./config)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="data folder for the embedded SQLite database (default: ./data)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL, e.g. postgresql://user@host/db (default: SQLite in the data folder)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,29 +45,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"onestop {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    init = sub.add_parser("init", help="create or migrate the database and load the config",
-                          description="Create or migrate the database (idempotent) and create "
-                                      "the windows configured in hall.toml.")
+    init = sub.add_parser(
+        "init",
+        help="create or migrate the database and load the config",
+        description="Create or migrate the database (idempotent) and create "
+        "the windows configured in hall.toml.",
+    )
     _common(init)
 
-    serve = sub.add_parser("serve", help="run the hall server",
-                           description="Run the hall server (migrates the database first).")
+    serve = sub.add_parser(
+        "serve",
+        help="run the hall server",
+        description="Run the hall server (migrates the database first).",
+    )
     _common(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
-    serve.add_argument("--public-url", metavar="URL",
-                       help="address residents' phones reach, used in ticket QR codes")
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="address residents' phones reach, used in ticket QR codes",
+    )
 
-    status = sub.add_parser("status", help="show queues and windows in the terminal",
-                            description="Print every queue's length and every window's state.")
+    status = sub.add_parser(
+        "status",
+        help="show queues and windows in the terminal",
+        description="Print every queue's length and every window's state.",
+    )
     _common(status)
     return parser
 
 
 def _settings(args: argparse.Namespace) -> RuntimeSettings:
     overrides: dict[str, Any] = {}
-    for arg, key in (("config", "config_dir"), ("data", "data_dir"), ("db", "db"),
-                     ("host", "host"), ("port", "port"), ("public_url", "public_url")):
+    for arg, key in (
+        ("config", "config_dir"),
+        ("data", "data_dir"),
+        ("db", "db"),
+        ("host", "host"),
+        ("port", "port"),
+        ("public_url", "public_url"),
+    ):
         value = getattr(args, arg, None)
         if value is not None:
             overrides[key] = value
@@ -78,8 +106,10 @@ def _engine(settings: RuntimeSettings, config: HallConfig) -> Any:
 def cmd_init(settings: RuntimeSettings, config: HallConfig) -> int:
     engine = _engine(settings, config)
     print(f"database ready: {_safe_url(settings.db_url())}")
-    print(f"hall: {config.hall.name} — {len(config.services)} service items, "
-          f"{len(config.queues)} queues, {len(config.counters)} windows")
+    print(
+        f"hall: {config.hall.name} — {len(config.services)} service items, "
+        f"{len(config.queues)} queues, {len(config.counters)} windows"
+    )
     engine.store.dispose()
     return 0
 
@@ -92,12 +122,23 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
     app = create_app(settings, config)
     base = f"http://{settings.host}:{settings.port}"
     print(f"onestop {__version__}: {config.hall.name} ({_safe_url(settings.db_url())})")
-    for label, path in (("API docs", "/docs"), ("queues", "/api/queues"),
-                        ("windows", "/api/counters"), ("live events (websocket)", "/ws/events")):
+    for label, path in (
+        ("API docs", "/docs"),
+        ("queues", "/api/queues"),
+        ("windows", "/api/counters"),
+        ("live events (websocket)", "/ws/events"),
+    ):
         print(f"  {label:<24} {base}{path}")
     sys.stdout.flush()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                ws_ping_interval=20, ws_ping_timeout=20)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+    )
     return 0
 
 
@@ -108,8 +149,10 @@ def cmd_status(settings: RuntimeSettings, config: HallConfig) -> int:
     for q in engine.queues():
         est = q["estimated_wait_seconds"]
         est_text = "—" if est is None else f"{round(est / 60)} min"
-        print(f"{q['name']:<14}{q['prefix']:>7}{q['waiting']:>9}{q['open_counters']:>14}"
-              f"{est_text:>11}")
+        print(
+            f"{q['name']:<14}{q['prefix']:>7}{q['waiting']:>9}{q['open_counters']:>14}"
+            f"{est_text:>11}"
+        )
     print()
     print(f"{'window':<10}{'state':<10}{'ticket':<16}{'served today':>12}")
     for c in engine.counters():
@@ -133,7 +176,9 @@ def _safe_url(url: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = _settings(args)
     try:
@@ -150,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(exc, OperationalError):
-            print(f"onestop: cannot use the database {_safe_url(settings.db_url())}: {exc.orig}",
-                  file=sys.stderr)
+            print(
+                f"onestop: cannot use the database {_safe_url(settings.db_url())}: {exc.orig}",
+                file=sys.stderr,
+            )
             return 3
         raise
 

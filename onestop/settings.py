@@ -49,7 +49,7 @@ class RuntimeSettings(BaseSettings):
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
-class _HallSettings(HallConfig, BaseSettings):  # type: ignore[misc]
+class _HallSettings(HallConfig, BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ONESTOP_", env_nested_delimiter="__", extra="forbid", frozen=True
     )

@@ -41,7 +41,9 @@ class ServiceItem(Strict):
     category_en: Text
     materials: list[Text] = Field(default_factory=list)
     materials_en: list[Text] = Field(default_factory=list)
-    legal_days: int = Field(ge=0, le=365, description="Statutory time limit (法定时限), working days.")
+    legal_days: int = Field(
+        ge=0, le=365, description="Statutory time limit (法定时限), working days."
+    )
     committed_days: int = Field(
         ge=0, le=365, description="Time limit the hall commits to (承诺时限), working days."
     )
@@ -132,7 +134,9 @@ def cross_check(config: HallConfig) -> list[tuple[str, str]]:
         if q.id in seen:
             problems.append((f"queues[{i}].id", f"duplicate queue id {q.id!r}"))
         if q.prefix in seen.values():
-            problems.append((f"queues[{i}].prefix", f"prefix {q.prefix!r} is used by another queue"))
+            problems.append(
+                (f"queues[{i}].prefix", f"prefix {q.prefix!r} is used by another queue")
+            )
         seen[q.id] = q.prefix
     service_ids: set[str] = set()
     for i, s in enumerate(config.services):

@@ -22,7 +22,12 @@ from onestop.queue.bus import EventBus
 from onestop.queue.catalogue import HallConfig, ServiceItem
 from onestop.queue.clock import Clock, HallTime
 from onestop.queue.errors import InvalidTransition, NotFound, Rejected
-from onestop.queue.estimate import average_service_seconds, open_counters_by_queue, wait_seconds
+from onestop.queue.estimate import (
+    average_service_seconds,
+    open_counters_by_queue,
+    queues_by_counter,
+    wait_seconds,
+)
 from onestop.queue.states import (
     AT_WINDOW_STATES,
     STATE_ZH,
@@ -57,6 +62,7 @@ class QueueEngine:
         self.config = config
         self.time = HallTime(clock, config.hall.timezone)
         self.bus = bus or EventBus()
+        self._served = queues_by_counter(config)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -91,9 +97,6 @@ class QueueEngine:
         if row is None:
             raise NotFound(f"没有这张号票（编号 {ticket_id}）", f"unknown ticket id {ticket_id}")
         return row
-
-    def _ticket(self, conn: Connection, ticket_id: int) -> Row[Any]:
-        return conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).one()
 
     def _current(self, conn: Connection, counter: Row[Any]) -> Row[Any] | None:
         """The ticket at the window (called or being served), if any."""
@@ -139,27 +142,31 @@ class QueueEngine:
         self,
         tx: _Tx,
         type_: str,
-        ticket_id: int,
-        counter: int | None = None,
+        row: Row[Any],
+        counter: Row[Any] | None = None,
         queues: set[str] | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
-        row = self._ticket(tx.conn, ticket_id)
         view = ticket_view(row, self.config, self.time)
         data: dict[str, Any] = {"ticket": view, **extra}
         if counter is not None:
-            data["counter"] = counter_view(
-                tx.conn.execute(sa.select(counters).where(counters.c.number == counter)).one(),
-                self.config,
-            )
+            data["counter"] = counter_view(counter, self.config)
         data["queues"] = self._waiting_counts(tx.conn, (queues or set()) | {row.queue_id})
         self._event(tx, type_, data)
         return view
 
-    def _set_counter(self, conn: Connection, number: int, now: datetime, **values: Any) -> None:
-        conn.execute(
-            sa.update(counters).where(counters.c.number == number).values(updated_at=now, **values)
-        )
+    def _update_ticket(self, conn: Connection, ticket_id: int, **values: Any) -> Row[Any]:
+        return conn.execute(
+            sa.update(tickets).where(tickets.c.id == ticket_id).values(**values).returning(tickets)
+        ).one()
+
+    def _set_counter(self, conn: Connection, number: int, now: datetime, **values: Any) -> Row[Any]:
+        return conn.execute(
+            sa.update(counters)
+            .where(counters.c.number == number)
+            .values(updated_at=now, **values)
+            .returning(counters)
+        ).one()
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -197,7 +204,7 @@ class QueueEngine:
         with self._write() as tx:
             day = self.time.service_day(tx.now)
             seq_no = self._next_number(tx.conn, day, queue.prefix)
-            ticket_id = tx.conn.execute(
+            row = tx.conn.execute(
                 sa.insert(tickets)
                 .values(
                     token=secrets.token_urlsafe(12),
@@ -215,13 +222,11 @@ class QueueEngine:
                     sort_at=tx.now,
                     issued_at=tx.now,
                 )
-                .returning(tickets.c.id)
-            ).scalar_one()
-            view = self._ticket_event(tx, "ticket.issued", ticket_id)
-            row = self._ticket(tx.conn, ticket_id)
-            token = row.token
+                .returning(tickets)
+            ).one()
+            view = self._ticket_event(tx, "ticket.issued", row)
             position = self._position(tx.conn, row)
-        return {**view, **position, "token": token}
+        return {**view, **position, "token": row.token}
 
     def _next_number(self, conn: Connection, day: date, prefix: str) -> int:
         """Atomically take the next per-day, per-prefix number (upsert … RETURNING)."""
@@ -240,8 +245,10 @@ class QueueEngine:
     def _position(self, conn: Connection, row: Row[Any]) -> dict[str, Any]:
         """People ahead in the ticket's queue and the estimated wait, for a waiting ticket."""
         if row.state != TicketState.WAITING.value:
-            return {"people_ahead": 0, "estimated_wait_seconds": 0 if row.state in
-                    AT_WINDOW_STATES else None}
+            return {
+                "people_ahead": 0,
+                "estimated_wait_seconds": 0 if row.state in AT_WINDOW_STATES else None,
+            }
         t = tickets.c
         ahead = conn.execute(
             sa.select(sa.func.count()).where(
@@ -258,7 +265,7 @@ class QueueEngine:
                 ),
             )
         ).scalar_one()
-        open_now = open_counters_by_queue(conn, self.config)[row.queue_id]
+        open_now = open_counters_by_queue(conn, self.config, self._served)[row.queue_id]
         avg = average_service_seconds(conn, self.config, row.queue_id)
         return {
             "people_ahead": int(ahead),
@@ -282,14 +289,13 @@ class QueueEngine:
                     f"{row.number} 当前为“{STATE_ZH[TicketState(row.state)]}”，不能取消",
                     f"ticket {row.number} is {row.state} and can no longer be cancelled",
                 )
-            tx.conn.execute(
-                sa.update(tickets)
-                .where(tickets.c.id == row.id)
-                .values(state=TicketState.CANCELLED.value, finished_at=tx.now)
+            cancelled = self._update_ticket(
+                tx.conn, row.id, state=TicketState.CANCELLED.value, finished_at=tx.now
             )
+            counter = None
             if row.state == TicketState.CALLED.value and row.counter is not None:
-                self._set_counter(tx.conn, row.counter, tx.now, current_ticket_id=None)
-            return {"ticket": self._ticket_event(tx, "ticket.cancelled", row.id, row.counter)}
+                counter = self._set_counter(tx.conn, row.counter, tx.now, current_ticket_id=None)
+            return {"ticket": self._ticket_event(tx, "ticket.cancelled", cancelled, counter)}
 
     # -- windows ----------------------------------------------------------------------------
 
@@ -311,7 +317,8 @@ class QueueEngine:
                 ).scalar()
             if ticket_id is None:
                 return None
-            return self._call(tx, counter, self._ticket(tx.conn, ticket_id))
+            row = tx.conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).one()
+            return self._call(tx, counter, row)
 
     def call(self, number: int, ticket_id: int) -> dict[str, Any]:
         """Call one particular waiting ticket (e.g. a resident who came back after a no-show)."""
@@ -355,39 +362,39 @@ class QueueEngine:
 
     def _call(self, tx: _Tx, counter: Row[Any], row: Row[Any]) -> dict[str, Any]:
         waited = int((tx.now - row.sort_at).total_seconds())
-        tx.conn.execute(
-            sa.update(tickets)
-            .where(tickets.c.id == row.id)
-            .values(state=TicketState.CALLED.value, called_at=tx.now, counter=counter.number,
-                    target_counter=None, wait_seconds=waited)
+        called = self._update_ticket(
+            tx.conn,
+            row.id,
+            state=TicketState.CALLED.value,
+            called_at=tx.now,
+            counter=counter.number,
+            target_counter=None,
+            wait_seconds=waited,
         )
-        self._set_counter(
-            tx.conn, counter.number, tx.now, current_ticket_id=row.id,
+        window = self._set_counter(
+            tx.conn,
+            counter.number,
+            tx.now,
+            current_ticket_id=row.id,
             priority_streak=policy.next_streak(counter.priority_streak, row.priority_rank),
         )
-        return {"ticket": self._ticket_event(tx, "ticket.called", row.id, counter.number)}
+        return {"ticket": self._ticket_event(tx, "ticket.called", called, window)}
 
     def recall(self, number: int) -> dict[str, Any]:
         with self._write() as tx:
             counter = self._lock_counter(tx.conn, number)
             row = self._require_current(tx.conn, counter, TicketState.CALLED.value)
-            tx.conn.execute(
-                sa.update(tickets)
-                .where(tickets.c.id == row.id)
-                .values(recall_count=tickets.c.recall_count + 1)
-            )
-            return {"ticket": self._ticket_event(tx, "ticket.recalled", row.id, number)}
+            recalled = self._update_ticket(tx.conn, row.id, recall_count=tickets.c.recall_count + 1)
+            return {"ticket": self._ticket_event(tx, "ticket.recalled", recalled, counter)}
 
     def start(self, number: int) -> dict[str, Any]:
         with self._write() as tx:
             counter = self._lock_counter(tx.conn, number)
             row = self._require_current(tx.conn, counter, TicketState.CALLED.value)
-            tx.conn.execute(
-                sa.update(tickets)
-                .where(tickets.c.id == row.id)
-                .values(state=TicketState.SERVING.value, started_at=tx.now)
+            serving = self._update_ticket(
+                tx.conn, row.id, state=TicketState.SERVING.value, started_at=tx.now
             )
-            return {"ticket": self._ticket_event(tx, "ticket.serving", row.id, number)}
+            return {"ticket": self._ticket_event(tx, "ticket.serving", serving, counter)}
 
     def finish(
         self,
@@ -403,24 +410,34 @@ class QueueEngine:
             counter = self._lock_counter(tx.conn, number)
             row = self._require_current(tx.conn, counter, TicketState.SERVING.value)
             served = int((tx.now - row.started_at).total_seconds()) if row.started_at else None
-            tx.conn.execute(
-                sa.update(tickets)
-                .where(tickets.c.id == row.id)
-                .values(state=TicketState.DONE.value, finished_at=tx.now, outcome=outcome.value,
-                        promised_date=promised_date, note=note, service_seconds=served)
+            done = self._update_ticket(
+                tx.conn,
+                row.id,
+                state=TicketState.DONE.value,
+                finished_at=tx.now,
+                outcome=outcome.value,
+                promised_date=promised_date,
+                note=note,
+                service_seconds=served,
             )
-            self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
-            return {"ticket": self._ticket_event(tx, "ticket.finished", row.id, number)}
+            window = self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
+            return {"ticket": self._ticket_event(tx, "ticket.finished", done, window)}
 
     @staticmethod
     def _check_promise(outcome: Outcome, promised: date | None, today: date) -> None:
         if outcome is Outcome.COMMITTED:
             if promised is None:
-                raise Rejected("承诺件须填写承诺办结日期", "a committed case needs its promised date")
+                raise Rejected(
+                    "承诺件须填写承诺办结日期", "a committed case needs its promised date"
+                )
             if promised < today:
-                raise Rejected("承诺办结日期不能早于今天", "the promised date cannot be in the past")
+                raise Rejected(
+                    "承诺办结日期不能早于今天", "the promised date cannot be in the past"
+                )
             if (promised - today).days > MAX_PROMISE_DAYS:
-                raise Rejected("承诺办结日期超过一年，请核对", "the promised date is over a year away")
+                raise Rejected(
+                    "承诺办结日期超过一年，请核对", "the promised date is over a year away"
+                )
         elif promised is not None:
             raise Rejected(
                 "只有承诺件需要承诺办结日期", "only a committed case takes a promised date"
@@ -430,13 +447,11 @@ class QueueEngine:
         with self._write() as tx:
             counter = self._lock_counter(tx.conn, number)
             row = self._require_current(tx.conn, counter, TicketState.CALLED.value)
-            tx.conn.execute(
-                sa.update(tickets)
-                .where(tickets.c.id == row.id)
-                .values(state=TicketState.NO_SHOW.value, finished_at=tx.now)
+            missed = self._update_ticket(
+                tx.conn, row.id, state=TicketState.NO_SHOW.value, finished_at=tx.now
             )
-            self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
-            return {"ticket": self._ticket_event(tx, "ticket.no_show", row.id, number)}
+            window = self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
+            return {"ticket": self._ticket_event(tx, "ticket.no_show", missed, window)}
 
     def transfer(
         self,
@@ -458,26 +473,48 @@ class QueueEngine:
             row = self._require_current(
                 tx.conn, counter, TicketState.CALLED.value, TicketState.SERVING.value
             )
-            service_id, target = self._transfer_target(number, row, to_service, to_queue, to_counter)
-            new_queue = self._service(service_id).queue
-            tx.conn.execute(
-                sa.update(tickets)
-                .where(tickets.c.id == row.id)
-                .values(state=TicketState.WAITING.value, service_id=service_id, queue_id=new_queue,
-                        counter=None, target_counter=target, called_at=None, started_at=None,
-                        transfer_count=tickets.c.transfer_count + 1, note=note)
+            service_id, target = self._transfer_target(
+                number, row, to_service, to_queue, to_counter
             )
-            self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
+            new_queue = self._service(service_id).queue
+            moved = self._update_ticket(
+                tx.conn,
+                row.id,
+                state=TicketState.WAITING.value,
+                service_id=service_id,
+                queue_id=new_queue,
+                counter=None,
+                target_counter=target,
+                called_at=None,
+                started_at=None,
+                transfer_count=tickets.c.transfer_count + 1,
+                note=note,
+            )
+            window = self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
             view = self._ticket_event(
-                tx, "ticket.transferred", row.id, number, queues={row.queue_id},
-                transfer={"from_counter": number, "from_service": row.service_id,
-                          "from_queue": row.queue_id, "to_service": service_id,
-                          "to_queue": new_queue, "to_counter": target, "note": note},
+                tx,
+                "ticket.transferred",
+                moved,
+                window,
+                queues={row.queue_id},
+                transfer={
+                    "from_counter": number,
+                    "from_service": row.service_id,
+                    "from_queue": row.queue_id,
+                    "to_service": service_id,
+                    "to_queue": new_queue,
+                    "to_counter": target,
+                    "note": note,
+                },
             )
             return {"ticket": view}
 
     def _transfer_target(
-        self, number: int, row: Row[Any], to_service: str | None, to_queue: str | None,
+        self,
+        number: int,
+        row: Row[Any],
+        to_service: str | None,
+        to_queue: str | None,
         to_counter: int | None,
     ) -> tuple[str, int | None]:
         if to_service is not None:
@@ -498,8 +535,10 @@ class QueueEngine:
     def pause(self, number: int, reason: str) -> dict[str, Any]:
         reason = (reason or "").strip()
         if not reason:
-            raise Rejected("请填写暂停原因（如午餐、会议、后台办理）",
-                           "give a reason to pause (e.g. lunch, meeting, back office)")
+            raise Rejected(
+                "请填写暂停原因（如午餐、会议、后台办理）",
+                "give a reason to pause (e.g. lunch, meeting, back office)",
+            )
         with self._write() as tx:
             counter = self._lock_counter(tx.conn, number)
             if counter.state == CounterState.PAUSED.value:
@@ -513,9 +552,10 @@ class QueueEngine:
                     f"finish or transfer ticket {current.number} before pausing",
                     ticket=current.number,
                 )
-            self._set_counter(tx.conn, number, tx.now, state=CounterState.PAUSED.value,
-                              pause_reason=reason)
-            return self._counter_event(tx, "counter.paused", number)
+            window = self._set_counter(
+                tx.conn, number, tx.now, state=CounterState.PAUSED.value, pause_reason=reason
+            )
+            return self._counter_event(tx, "counter.paused", window)
 
     def resume(self, number: int) -> dict[str, Any]:
         with self._write() as tx:
@@ -524,12 +564,12 @@ class QueueEngine:
                 raise InvalidTransition(
                     f"{self._counter_name(number)}未暂停", f"window {number} is not paused"
                 )
-            self._set_counter(tx.conn, number, tx.now, state=CounterState.OPEN.value,
-                              pause_reason=None)
-            return self._counter_event(tx, "counter.resumed", number)
+            window = self._set_counter(
+                tx.conn, number, tx.now, state=CounterState.OPEN.value, pause_reason=None
+            )
+            return self._counter_event(tx, "counter.resumed", window)
 
-    def _counter_event(self, tx: _Tx, type_: str, number: int) -> dict[str, Any]:
-        row = tx.conn.execute(sa.select(counters).where(counters.c.number == number)).one()
+    def _counter_event(self, tx: _Tx, type_: str, row: Row[Any]) -> dict[str, Any]:
         view = counter_view(row, self.config)
         self._event(tx, type_, {"counter": view})
         return {"counter": view}
@@ -547,7 +587,9 @@ class QueueEngine:
         with self.store.read() as conn:
             row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).first()
             if row is None:
-                raise NotFound(f"没有这张号票（编号 {ticket_id}）", f"unknown ticket id {ticket_id}")
+                raise NotFound(
+                    f"没有这张号票（编号 {ticket_id}）", f"unknown ticket id {ticket_id}"
+                )
             return ticket_view(row, self.config, self.time)
 
     def queues(self) -> list[dict[str, Any]]:
@@ -556,20 +598,26 @@ class QueueEngine:
 
     def _queues(self, conn: Connection) -> list[dict[str, Any]]:
         waiting = self._waiting_counts(conn, {q.id for q in self.config.queues})
-        open_by_queue = open_counters_by_queue(conn, self.config)
+        open_by_queue = open_counters_by_queue(conn, self.config, self._served)
         result = []
         for q in self.config.queues:
             avg = average_service_seconds(conn, self.config, q.id)
-            result.append({
-                "id": q.id, "prefix": q.prefix, "name": q.name, "name_en": q.name_en,
-                "waiting": waiting[q.id],
-                "open_counters": len(open_by_queue[q.id]),
-                "counters": open_by_queue[q.id],
-                "average_service_seconds": round(avg, 1),
-                "estimated_wait_seconds": wait_seconds(waiting[q.id], avg,
-                                                       len(open_by_queue[q.id])),
-                "services": self.config.queue_services(q.id),
-            })
+            result.append(
+                {
+                    "id": q.id,
+                    "prefix": q.prefix,
+                    "name": q.name,
+                    "name_en": q.name_en,
+                    "waiting": waiting[q.id],
+                    "open_counters": len(open_by_queue[q.id]),
+                    "counters": open_by_queue[q.id],
+                    "average_service_seconds": round(avg, 1),
+                    "estimated_wait_seconds": wait_seconds(
+                        waiting[q.id], avg, len(open_by_queue[q.id])
+                    ),
+                    "services": self.config.queue_services(q.id),
+                }
+            )
         return result
 
     def counters(self) -> list[dict[str, Any]]:
@@ -583,7 +631,7 @@ class QueueEngine:
             t.id: t for t in conn.execute(sa.select(tickets).where(tickets.c.id.in_(current_ids)))
         }
         today = self.time.service_day()
-        served = dict(
+        served: dict[int, int] = dict(
             conn.execute(
                 sa.select(tickets.c.counter, sa.func.count())
                 .where(tickets.c.state == TicketState.DONE.value, tickets.c.service_day == today)
@@ -597,7 +645,9 @@ class QueueEngine:
             view = counter_view(r, self.config)
             t = current.get(r.current_ticket_id) if r.current_ticket_id else None
             view["ticket"] = (
-                ticket_view(t, self.config, self.time) if t and t.state in AT_WINDOW_STATES else None
+                ticket_view(t, self.config, self.time)
+                if t and t.state in AT_WINDOW_STATES
+                else None
             )
             view["served_today"] = int(served.get(r.number, 0))
             result.append(view)

@@ -16,20 +16,29 @@ from onestop.queue.states import CounterState, TicketState
 from onestop.queue.tables import counters, tickets
 
 
-def open_counters_by_queue(conn: Connection, config: HallConfig) -> dict[str, list[int]]:
-    open_numbers = {
-        n for (n,) in conn.execute(
-            sa.select(counters.c.number).where(counters.c.state == CounterState.OPEN.value)
-        )
-    }
-    result: dict[str, list[int]] = {q.id: [] for q in config.queues}
+def queues_by_counter(config: HallConfig) -> dict[int, list[str]]:
+    """Which queues each window takes tickets from; config-only, so computed once."""
+    result: dict[int, list[str]] = {}
     for c in config.counters:
-        if c.number not in open_numbers:
-            continue
         served = set(config.counter_services(c.number))
-        for q in config.queues:
-            if served.intersection(config.queue_services(q.id)):
-                result[q.id].append(c.number)
+        result[c.number] = [
+            q.id for q in config.queues if served.intersection(config.queue_services(q.id))
+        ]
+    return result
+
+
+_OPEN_COUNTERS = sa.select(counters.c.number).where(counters.c.state == CounterState.OPEN.value)
+
+
+def open_counters_by_queue(
+    conn: Connection, config: HallConfig, served: dict[int, list[str]]
+) -> dict[str, list[int]]:
+    result: dict[str, list[int]] = {q.id: [] for q in config.queues}
+    for (number,) in conn.execute(_OPEN_COUNTERS):
+        for queue_id in served.get(number, ()):
+            result[queue_id].append(number)
+    for numbers in result.values():
+        numbers.sort()
     return result
 
 
@@ -56,4 +65,4 @@ def wait_seconds(people_ahead: int, avg_service: float, open_counters: int) -> i
     """None when no window serving the queue is open: there is no honest estimate then."""
     if open_counters <= 0:
         return None
-    return int(math.ceil(people_ahead * avg_service / open_counters))
+    return math.ceil(people_ahead * avg_service / open_counters)

@@ -29,8 +29,12 @@ class Event:
 
     def wire(self, tz: tzinfo) -> dict[str, Any]:
         """The one message shape every client sees: {"seq", "type", "at", "data"}."""
-        return {"seq": self.seq, "type": self.type, "at": self.at.astimezone(tz).isoformat(),
-                "data": self.data}
+        return {
+            "seq": self.seq,
+            "type": self.type,
+            "at": self.at.astimezone(tz).isoformat(),
+            "data": self.data,
+        }
 
 
 def append(conn: Connection, type_: str, at: datetime, data: dict[str, Any]) -> Event:
@@ -44,11 +48,12 @@ def head(conn: Connection) -> int:
     return int(conn.execute(sa.select(ledger_head.c.seq).where(ledger_head.c.id == 1)).scalar_one())
 
 
-def after(conn: Connection, since: int, limit: int = 10_000, upto: int | None = None) -> list[Event]:
+def after(
+    conn: Connection, since: int, limit: int = 10_000, upto: int | None = None
+) -> list[Event]:
     query = sa.select(events).where(events.c.seq > since).order_by(events.c.seq).limit(limit)
     if upto is not None:
         query = query.where(events.c.seq <= upto)
     return [
-        Event(seq=row.seq, type=row.type, at=row.at, data=row.data)
-        for row in conn.execute(query)
+        Event(seq=row.seq, type=row.type, at=row.at, data=row.data) for row in conn.execute(query)
     ]

@@ -43,8 +43,9 @@ def next_ticket_query(
         (sa.and_(t.priority_rank == NORMAL_RANK, t.sort_at <= promoted_before), 0),
         else_=t.priority_rank,
     )
-    service_rank = sa.case({sid: i for i, sid in enumerate(services)}, value=t.service_id,
-                           else_=len(services))
+    service_rank = sa.case(
+        {sid: i for i, sid in enumerate(services)}, value=t.service_id, else_=len(services)
+    )
     query = (
         sa.select(t.id)
         .where(t.state == TicketState.WAITING.value, servable)

@@ -87,16 +87,18 @@ async def issue_ticket(body: IssueRequest, request: Request) -> dict[str, Any]:
 
 
 @kiosk.get("/tickets/{token}")
-async def ticket_status(token: Annotated[str, Path(max_length=64)], request: Request
-                        ) -> dict[str, Any]:
+async def ticket_status(
+    token: Annotated[str, Path(max_length=64)], request: Request
+) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.ticket_status, token)
     return result
 
 
 @kiosk.post("/tickets/{token}/cancel")
-async def cancel_ticket(token: Annotated[str, Path(max_length=64)], request: Request
-                        ) -> dict[str, Any]:
+async def cancel_ticket(
+    token: Annotated[str, Path(max_length=64)], request: Request
+) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.cancel, token)
     return result

@@ -31,9 +31,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": _field(tuple(e["loc"])), "problem": e["msg"]} for e in exc.errors()
-        ]
+        problems = [{"field": _field(tuple(e["loc"])), "problem": e["msg"]} for e in exc.errors()]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return JSONResponse(
             {
@@ -47,7 +45,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        texts = {404: ("找不到该地址", "not found"), 405: ("不支持此操作方式", "method not allowed")}
+        texts = {
+            404: ("找不到该地址", "not found"),
+            405: ("不支持此操作方式", "method not allowed"),
+        }
         zh, en = texts.get(exc.status_code, (str(exc.detail), str(exc.detail)))
         return JSONResponse(
             {"error": "http_error", "message": zh, "message_en": en},

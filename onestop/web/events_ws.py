@@ -27,17 +27,17 @@ def _dumps(message: dict[str, Any]) -> str:
 @router.websocket("/ws/events")
 async def events(websocket: WebSocket) -> None:
     hall = websocket.app.state.hall
+    await websocket.accept()  # accept first, so a bad request gets a readable close reason
     raw_since = websocket.query_params.get("since")
     since: int | None = None
     if raw_since not in (None, ""):
         try:
-            since = int(raw_since)  # type: ignore[arg-type]
+            since = int(raw_since)
         except ValueError:
             since = -1
         if since < 0:
             await websocket.close(code=1008, reason="since must be a non-negative integer")
             return
-    await websocket.accept()
     sub = hall.hub.subscribe()
     reader = asyncio.create_task(_watch_disconnect(websocket, sub))
     try:
@@ -60,10 +60,16 @@ async def _catch_up(websocket: WebSocket, hall: Any, since: int | None) -> int:
                 await websocket.send_text(_dumps(event.wire(hall.engine.time.tz)))
             return missed[-1].seq if missed else since
     snap = await hall.db(hall.engine.snapshot)
-    await websocket.send_text(_dumps({
-        "seq": snap["seq"], "type": "snapshot",
-        "at": hall.engine.time.iso(hall.engine.time.now()), "data": snap,
-    }))
+    await websocket.send_text(
+        _dumps(
+            {
+                "seq": snap["seq"],
+                "type": "snapshot",
+                "at": hall.engine.time.iso(hall.engine.time.now()),
+                "data": snap,
+            }
+        )
+    )
     return int(snap["seq"])
 
 
