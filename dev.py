@@ -3,6 +3,7 @@
 
     python3 dev.py run     create .venv, install onestop, run the sample hall on SQLite
     python3 dev.py test    create .venv, install onestop with test tools, run the tests
+    python3 dev.py lint    ruff and mypy (what CI runs before the tests)
 
 Extra arguments go to `onestop serve` or `pytest`. The virtual environment is reinstalled only
 when pyproject.toml changes.
@@ -23,7 +24,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
 def ensure_venv(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older python3
         sys.exit(f"onestop needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print("creating .venv ...", flush=True)
@@ -42,7 +43,7 @@ def ensure_venv(extras: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test"):
+    if not argv or argv[0] not in ("run", "test", "lint"):
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -51,6 +52,10 @@ def main(argv: list[str]) -> int:
         ensure_venv("")
         return subprocess.call([str(BIN / "onestop"), "serve", *rest])
     ensure_venv("test")
+    if command == "lint":
+        ruff = subprocess.call([str(BIN / "ruff"), "check", "onestop", "tests", "bench", "dev.py"])
+        mypy = subprocess.call([str(BIN / "mypy")])
+        return ruff or mypy
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
 
 
