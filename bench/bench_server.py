@@ -61,6 +61,8 @@ TARGET_CLIENTS = 500
 WINDOW = 1  # windows 1 and 2 serve every service in the sample hall
 READY_TIMEOUT_S = 60.0
 PHASE_TIMEOUT_S = 600.0
+IDLE_WAIT_S = 900.0  # before a full run, wait this long at most for other work to finish
+WARM_CALLS = 5  # untimed call-next cycles before timing
 CONNECT_CONCURRENCY = 50  # websocket handshakes in flight per worker process
 CALLED_MARK = '"type":"ticket.called"'  # the hub serialises with separators=(",", ":")
 
@@ -402,6 +404,19 @@ async def serve_one(http: HttpClient, start: bytes, finish: bytes, problems: lis
     return True
 
 
+async def warm_calls(http: HttpClient, problems: list[str], part: str) -> None:
+    """A few untimed call-next + start + finish cycles, so no timed call is the first one."""
+    call, start, finish = window_requests(http)
+    for _ in range(WARM_CALLS):
+        status, body = await http.send(call)
+        if status != 200:
+            problems.append(f"[{part}] warm-up POST /api/counters/{WINDOW}/call-next -> "
+                            f"{status} {body[:300]!r}")
+            return
+        if not await serve_one(http, start, finish, problems, part):
+            return
+
+
 def window_requests(http: HttpClient) -> tuple[bytes, bytes, bytes]:
     base = f"/api/counters/{WINDOW}"
     return (http.prepare("POST", f"{base}/call-next"), http.prepare("POST", f"{base}/start"),
@@ -415,8 +430,10 @@ async def part_call_next(db: str, sizes: Sizes, workdir: Path, problems: list[st
         http = await HttpClient(server.port).connect()
         try:
             services = [s["id"] for s in await http.json("/api/services")]
-            backlog = await issue_tickets(server.port, services, 1, sizes.call_backlog, "backlog")
+            backlog = await issue_tickets(server.port, services, 1,
+                                          sizes.call_backlog + WARM_CALLS, "backlog")
             check_issues(backlog, problems, part)
+            await warm_calls(http, problems, part)
             call, start, finish = window_requests(http)
             latencies: list[float] = []
             for _ in range(sizes.call_samples):
@@ -537,7 +554,8 @@ class WsResult:
     clients: int
     calls: int
     latencies: list[float]
-    after_answer: list[float]  # receipt - time the call-next response arrived (may be < 0)
+    answer_times: list[float]  # call-next response time during the round, per call
+    spreads: list[float]  # per call: last client's receipt - first client's receipt
     expected: int
     received: int
     extensions: str
@@ -590,7 +608,7 @@ async def ws_round(server: Server, http: HttpClient, clients: int, sizes: Sizes,
 
         call, start, finish = window_requests(http)
         sent: dict[str, float] = {}
-        answered: dict[str, float] = {}
+        answer_times: list[float] = []
         for _ in range(sizes.ws_calls):
             t_send = time.time()
             status, body = await http.send(call)
@@ -603,7 +621,7 @@ async def ws_round(server: Server, http: HttpClient, clients: int, sizes: Sizes,
             if number in sent:
                 problems.append(f"[{part}] ticket number {number} called twice")
             sent[number] = t_send
-            answered[number] = t_answer
+            answer_times.append(t_answer - t_send)
             await asyncio.sleep(sizes.pause_s)
             if not await serve_one(http, start, finish, problems, part):
                 break
@@ -612,7 +630,8 @@ async def ws_round(server: Server, http: HttpClient, clients: int, sizes: Sizes,
         for pipe in pipes:
             pipe.send(("collect", list(sent), 10.0))
         latencies: list[float] = []
-        after_answer: list[float] = []
+        first: dict[str, float] = {}
+        last: dict[str, float] = {}
         received = 0
         for pipe in pipes:
             kind, info = await pipe_recv(pipe, 120)
@@ -622,7 +641,8 @@ async def ws_round(server: Server, http: HttpClient, clients: int, sizes: Sizes,
                 for number, t_send in sent.items():
                     if number in seen:
                         latencies.append(seen[number] - t_send)
-                        after_answer.append(seen[number] - answered[number])
+                        first[number] = min(first.get(number, math.inf), seen[number])
+                        last[number] = max(last.get(number, -math.inf), seen[number])
                         received += 1
             if info["duplicates"] or info["unexpected"]:
                 problems.append(f"[{part}] {info['duplicates']} duplicate and "
@@ -634,7 +654,8 @@ async def ws_round(server: Server, http: HttpClient, clients: int, sizes: Sizes,
         if received != expected:
             problems.append(f"[{part}] websocket deliveries: expected {expected} "
                             f"({clients} clients x {len(sent)} calls), received {received}")
-        return WsResult(clients, len(sent), latencies, after_answer, expected, received,
+        spreads = [last[n] - first[n] for n in first]
+        return WsResult(clients, len(sent), latencies, answer_times, spreads, expected, received,
                         extensions)
     finally:
         for proc in procs:
@@ -653,9 +674,10 @@ async def part_ws(db: str, sizes: Sizes, workdir: Path, problems: list[str]) -> 
         http = await HttpClient(server.port).connect()
         try:
             services = [s["id"] for s in await http.json("/api/services")]
-            needed = sizes.ws_calls * len(sizes.ws_clients) + 20
+            needed = sizes.ws_calls * len(sizes.ws_clients) + WARM_CALLS + 20
             backlog = await issue_tickets(server.port, services, 1, needed, "backlog")
             check_issues(backlog, problems, part)
+            await warm_calls(http, problems, part)
             for clients in sizes.ws_clients:
                 left = await wait_ws_clients(http, 0, 30)
                 if left != 0:
@@ -680,6 +702,7 @@ class Results:
     problems: list[str]
     started: datetime
     seconds: float
+    load: str  # how busy the machine was apart from this benchmark
 
 
 def machine() -> str:
@@ -696,6 +719,43 @@ def machine() -> str:
                 break
     return (f"nproc {cpus}, {model}, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}")
+
+
+def source_stamp() -> dict[str, int]:
+    """Modification times of the server's code and config, to notice edits during a run."""
+    stamp = {}
+    for top in (ROOT / "onestop", CONFIG_DIR):
+        for path in top.rglob("*"):
+            if (path.is_file() and "__pycache__" not in path.parts
+                    and (top == CONFIG_DIR or path.suffix == ".py")):
+                with contextlib.suppress(OSError):
+                    stamp[str(path.relative_to(ROOT))] = path.stat().st_mtime_ns
+    return stamp
+
+
+def changed_sources(before: dict[str, int]) -> list[str]:
+    after = source_stamp()
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+def code_version() -> str:
+    """The checked-out commit, read from .git without running git (the tree may be modified)."""
+    git = ROOT / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return f"commit {head[:12]} (detached; working tree may differ)"
+        ref = head[5:]
+        ref_file = git / ref
+        if ref_file.exists():
+            commit = ref_file.read_text().strip()
+        else:
+            packed = (git / "packed-refs").read_text().splitlines()
+            commit = next(line.split()[0] for line in packed if line.endswith(" " + ref))
+        return f"{ref.removeprefix('refs/heads/')} at commit {commit[:12]} " \
+               "(plus any uncommitted changes in the working tree)"
+    except (OSError, StopIteration):
+        return "unknown (no readable .git)"
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -721,7 +781,7 @@ def table(results: Results) -> list[tuple[str, str]]:
     lat = results.call.latencies
     if lat:
         rows.append((f"call-next latency, window {WINDOW} ({len(lat)} samples, "
-                     f"{results.call.backlog} tickets issued first)",
+                     f"{results.call.backlog} tickets waiting at the start)",
                      f"p50 **{ms(pct(lat, 50))} ms**, p99 **{ms(pct(lat, 99))} ms**, "
                      f"max {ms(max(lat))} ms"))
     else:
@@ -730,10 +790,10 @@ def table(results: Results) -> list[tuple[str, str]]:
         label = f"call → websocket delivery, {w.clients} client{'s' if w.clients > 1 else ''}"
         if w.latencies:
             value = (f"p50 **{ms(pct(w.latencies, 50))} ms**, p99 **{ms(pct(w.latencies, 99))} "
-                     f"ms**, max {ms(max(w.latencies))} ms; counted from the call-next response "
-                     f"instead: p50 {ms(pct(w.after_answer, 50))} ms, p99 "
-                     f"{ms(pct(w.after_answer, 99))} ms; deliveries {w.received:,} of "
-                     f"{w.expected:,} expected ({w.calls} calls)")
+                     f"ms**, max {ms(max(w.latencies))} ms; deliveries {w.received:,} of "
+                     f"{w.expected:,} expected ({w.calls} calls); first→last client spread per "
+                     f"call p50 {ms(pct(w.spreads, 50))} ms; call-next response meanwhile p50 "
+                     f"{ms(pct(w.answer_times, 50))} ms, p99 {ms(pct(w.answer_times, 99))} ms")
         else:
             value = f"no deliveries ({w.received} of {w.expected} expected)"
         rows.append((label, value))
@@ -754,7 +814,12 @@ def verdicts(results: Results) -> list[str]:
             verdict = "**not met**"
         lines.append(f"≥ {TARGET_ISSUES_PER_S:,} ticket issues/s on SQLite: {verdict} ({figures})")
     else:
-        state = "would be met" if len(met) == len(rates) else "would not be met by every run"
+        if len(met) == len(rates):
+            state = "would be met"
+        elif met:
+            state = f"would be met only by {', '.join(met)}"
+        else:
+            state = "would not be met"
         lines.append(f"≥ {TARGET_ISSUES_PER_S:,} ticket issues/s (the target is stated for SQLite; "
                      f"on PostgreSQL it {state}: {figures})")
     at_target = [w for w in results.ws if w.clients == TARGET_CLIENTS]
@@ -781,6 +846,8 @@ def print_results(results: Results, args: argparse.Namespace) -> None:
     print(f"onestop server benchmark — {results.db}{' (quick)' if results.quick else ''}")
     print(f"command: {command_line(args)}   ({results.seconds:.0f} s)")
     print(f"machine: {machine()}")
+    print(f"code: {code_version()}")
+    print(f"load: {results.load}")
     print(f"HTTP client: lean asyncio-streams HTTP/1.1 keep-alive client on {loop_name()} "
           "(hand-written requests, status line + Content-Length), not httpx")
     if results.ws:
@@ -820,7 +887,9 @@ def markdown_section(results: Results, args: argparse.Namespace) -> str:
         "Every issue response is checked for 201, every call-next/start/finish for 200. Issue "
         "requests cycle through all service items; \"first/last tenth\" compare the per-request "
         "latency at the start and at the end of the run (the day's ticket count grows).",
-        "Call-next: only the call-next request is timed; start + finish follow untimed.",
+        f"Call-next: {WARM_CALLS} untimed warm-up cycles, then only the call-next request is "
+        "timed; start + finish follow untimed. The backlog counts the tickets waiting when "
+        "timing starts.",
         f"Websocket delivery: the `websockets` client library in {args_workers(results)} worker "
         "processes (half the connections each; extensions negotiated: "
         f"`{extensions}`, as a browser would); all clients connected and had their snapshot "
@@ -828,16 +897,19 @@ def markdown_section(results: Results, args: argparse.Namespace) -> str:
         "just before sending each call-next, each client at receipt of the `ticket.called` "
         "event; latency = receipt − send for every (client, call) pair, so it includes the "
         "call-next transaction itself and the clients' own processing, on the same cores as "
-        "the server. \"Counted from the call-next response\" subtracts the time the HTTP answer "
-        f"arrived instead, i.e. roughly the fan-out alone. {calls} calls per client count, "
-        f"spaced: call, {pause} pause, start + finish, {pause} pause.",
+        "the server. \"Spread\" is, per call, the last client's receipt minus the first's; "
+        "\"call-next response meanwhile\" is how long the clerk's call-next request itself took "
+        f"during that round. {calls} calls per client count, spaced: call, {pause} pause, "
+        f"start + finish, {pause} pause.",
     ]
     lines = [
         title,
         "",
         f"Command (from the project root): `{command_line(args)}`  ",
         f"Date: {results.started:%Y-%m-%d %H:%M} UTC (run took {results.seconds:.0f} s)  ",
-        f"Machine: {machine()}",
+        f"Machine: {machine()}  ",
+        f"Load: {results.load}  ",
+        f"Code: {code_version()}",
         "",
     ]
     for paragraph in how:
@@ -896,13 +968,46 @@ def print_log_tails(workdir: Path) -> None:
         print(f"--- {log.name} (tail) ---\n{log_tail(log)}", file=sys.stderr)
 
 
+def cpu_counters() -> tuple[float, float]:
+    """(busy, total) CPU-seconds of the whole machine since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle + iowait; guest time is already inside user
+    return (sum(fields) - idle) / hz, sum(fields) / hz
+
+
+def own_cpu() -> float:
+    """CPU-seconds of this process and its reaped children (server, websocket workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+async def wait_for_idle(limit_s: float) -> float:
+    """Wait (bounded) until the machine is < 10 % busy over 5 s; return the last busy share."""
+    busy = 1.0
+    for _ in range(max(1, int(limit_s / 5))):
+        b0, t0 = cpu_counters()
+        await asyncio.sleep(5)
+        b1, t1 = cpu_counters()
+        busy = (b1 - b0) / max(t1 - t0, 1e-9)
+        if busy < 0.10:
+            break
+        print(f"machine {busy:.0%} busy before the run; waiting for it to settle "
+              f"(up to {limit_s:.0f} s)", flush=True)
+    return busy
+
+
 async def bench(args: argparse.Namespace) -> Results:
     sizes = QUICK if args.quick else FULL
     if args.ws_compression == "none":
         sizes = dataclasses.replace(sizes, ws_compression=None)
     problems: list[str] = []
+    idle_before = await wait_for_idle(5 if args.quick else IDLE_WAIT_S)
     started = datetime.now(UTC)
     t0 = time.monotonic()
+    stamp = source_stamp()
+    busy0, total0 = cpu_counters()
+    own0 = own_cpu()
     with tempfile.TemporaryDirectory(prefix="onestop-bench-") as tmp:
         workdir = Path(tmp)
         try:
@@ -920,8 +1025,22 @@ async def bench(args: argparse.Namespace) -> Results:
                 print("problem: " + problem, file=sys.stderr)
             print_log_tails(workdir)
             raise
+    busy1, total1 = cpu_counters()
+    other = max(0.0, (busy1 - busy0) - (own_cpu() - own0))
+    share = other / max(total1 - total0, 1e-9)
+    load = (f"{idle_before:.0%} busy just before the run; during it, processes other than the "
+            f"benchmark, its server and its websocket workers used {other:.0f} CPU-s "
+            f"({share:.0%} of the machine)"
+            + (" — this includes PostgreSQL itself" if args.db == "postgres" else ""))
+    if share > 0.10 and args.db == "sqlite":
+        problems.append(f"the machine was shared during the run ({load}); figures are lower "
+                        "than on an idle machine")
+    changed = changed_sources(stamp)
+    if changed:
+        problems.append(f"{len(changed)} server source/config files changed during the run, so "
+                        f"the parts may have run different code: {', '.join(changed[:10])}")
     return Results(args.db, args.quick, issues, call, ws, problems, started,
-                   time.monotonic() - t0)
+                   time.monotonic() - t0, load)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,8 +16,12 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from onestop import __version__
+from onestop.kiosk import api as kiosk_api
+from onestop.kiosk import pages as kiosk_pages
+from onestop.kiosk.printing import KioskPrinters
 from onestop.queue.bus import EventBus
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.clock import Clock, SystemClock
@@ -50,12 +54,15 @@ class Hall:
             fetch_head=lambda: self.db(self.engine.head),
         )
         self._unsubscribe = self.bus.subscribe(self.hub.publish_threadsafe)
+        self.kiosks = KioskPrinters(config, self.engine, settings.data_dir.resolve(),
+                                    poll_interval=settings.printer_poll_seconds)
 
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.kiosks.stop)
         self._unsubscribe()
         await self.hub.stop()
         self.executor.shutdown(wait=True)
@@ -73,6 +80,7 @@ def create_app(
         hall = Hall(settings, config, clock)
         await hall.db(hall.engine.sync_counters)
         hall.hub.start()
+        await asyncio.to_thread(hall.kiosks.start)
         app.state.hall = hall
         log.info("hall %s ready on %s", config.hall.name, settings.db_url().split("@")[-1])
         try:
@@ -91,6 +99,9 @@ def create_app(
     app.include_router(api.kiosk)
     app.include_router(api.windows)
     app.include_router(events_ws.router)
+    app.include_router(kiosk_api.router)
+    app.mount("/static/kiosk", StaticFiles(directory=kiosk_pages.STATIC_DIR), name="kiosk-static")
+    app.include_router(kiosk_pages.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, Any]:

@@ -24,6 +24,7 @@ from onestop.queue.catalogue import HallConfig, cross_check
 from onestop.queue.store import sqlite_url
 
 CONFIG_FILES = ("hall.toml", "services.toml")
+OPTIONAL_FILES = ("devices.toml",)
 
 
 class ConfigError(Exception):
@@ -41,6 +42,7 @@ class RuntimeSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""
+    printer_poll_seconds: float = 5.0
 
     def db_url(self) -> str:
         return self.db or sqlite_url(self.data_dir.resolve())
@@ -79,6 +81,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def load_hall_config(config_dir: Path) -> HallConfig:
     """Load and check the hall's config; raise ConfigError naming file, key and problem."""
     files = [config_dir / name for name in CONFIG_FILES]
+    files += [config_dir / name for name in OPTIONAL_FILES if (config_dir / name).exists()]
     owner: dict[str, Path] = {}
     for path in files:
         for key in _read_toml(path):

@@ -23,10 +23,19 @@ def free_port() -> int:
 class LiveServer:
     """Runs the server as a child process; `start()` returns once uvicorn says it listens."""
 
-    def __init__(self, db_url: str, data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        data_dir: Path,
+        port: int | None = None,
+        config_dir: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.db_url = db_url
         self.data_dir = data_dir
         self.port = port or free_port()
+        self.config_dir = config_dir or CONFIG_DIR
+        self.env = dict(env or {})
         self.proc: subprocess.Popen[str] | None = None
         self.output: list[str] = []
 
@@ -39,7 +48,7 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}/ws/events"
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -47,7 +56,7 @@ class LiveServer:
                 "onestop.cli",
                 "serve",
                 "--config",
-                str(CONFIG_DIR),
+                str(self.config_dir),
                 "--data",
                 str(self.data_dir),
                 "--db",

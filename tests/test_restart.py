@@ -39,7 +39,8 @@ def test_state_survives_sigkill(server: LiveServer) -> None:
     server.start()
 
     with httpx.Client(base_url=server.base, timeout=10) as http:
-        assert http.get("/healthz").json()["seq"] == head
+        # Nothing of the ledger is lost (printers starting up may add device events on top).
+        assert http.get("/healthz").json()["seq"] >= head
         states = [http.get(f"/api/tickets/{t['token']}").json()["state"] for t in tickets]
         assert states == ["serving", "called", "waiting"]
         windows = {c["number"]: c for c in http.get("/api/counters").json()}

@@ -6,7 +6,7 @@ files in `config/` and cross-checks them, so the engine can trust every referenc
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -94,9 +94,42 @@ class CallingPolicy(Strict):
     )
 
 
+class TicketTemplate(Strict):
+    """What the printed ticket says; the layout itself lives in onestop.kiosk.ticket_layout."""
+
+    paper_mm: Literal[58, 80] = 80
+    language: Literal["zh", "en", "both"] = "zh"
+    footer: Text = "请留意叫号，过号请到咨询台重新取号。"
+    footer_en: Text = "Please listen for your number; if you miss it, ask at the front desk."
+    show_qr: bool = True
+
+
+class PrinterDef(Strict):
+    """A kiosk's ticket printer. `type` picks the transport; the other keys belong to it."""
+
+    type: Literal["emulator", "network", "serial", "usb", "file", "none"] = "emulator"
+    host: str = "127.0.0.1"
+    port: int = Field(9100, ge=0, le=65535)
+    device: str = Field("", description="Serial port or pyserial URL, e.g. /dev/ttyUSB0")
+    baudrate: int = Field(9600, ge=1200, le=921600)
+    vendor_id: int = Field(0, ge=0, le=0xFFFF)
+    product_id: int = Field(0, ge=0, le=0xFFFF)
+    path: str = Field("", description="File transport: where to append the bytes")
+    timeout: float = Field(2.0, gt=0, le=60, description="Seconds to wait for the printer")
+    encoding: Literal["gb18030", "gbk"] = "gb18030"
+
+
+class KioskDef(Strict):
+    id: Slug
+    name: Text
+    printer: PrinterDef = PrinterDef()
+
+
 class HallConfig(Strict):
     hall: HallInfo
     policy: CallingPolicy = CallingPolicy()
+    ticket: TicketTemplate = TicketTemplate()
+    kiosks: list[KioskDef] = Field(default_factory=list)
     queues: list[QueueDef] = Field(min_length=1)
     counters: list[CounterDef] = Field(min_length=1)
     clerks: list[ClerkDef] = Field(default_factory=list)
@@ -110,6 +143,9 @@ class HallConfig(Strict):
 
     def counter(self, number: int) -> CounterDef | None:
         return next((c for c in self.counters if c.number == number), None)
+
+    def kiosk(self, kiosk_id: str) -> KioskDef | None:
+        return next((k for k in self.kiosks if k.id == kiosk_id), None)
 
     def counter_services(self, number: int) -> list[str]:
         """The window's items in calling priority order, with "*" expanded to the catalogue order."""
@@ -166,6 +202,17 @@ def cross_check(config: HallConfig) -> list[tuple[str, str]]:
         for j, n in enumerate(clerk.counters):
             if n not in numbers:
                 problems.append((f"clerks[{i}].counters[{j}]", f"unknown window number {n}"))
+    kiosk_ids: set[str] = set()
+    for i, k in enumerate(config.kiosks):
+        if k.id in kiosk_ids:
+            problems.append((f"kiosks[{i}].id", f"duplicate kiosk id {k.id!r}"))
+        kiosk_ids.add(k.id)
+        needs = {"serial": "device", "file": "path"}.get(k.printer.type)
+        if needs and not getattr(k.printer, needs):
+            problems.append((f"kiosks[{i}].printer.{needs}",
+                             f"a {k.printer.type} printer needs {needs}"))
+        if k.printer.type == "usb" and not (k.printer.vendor_id and k.printer.product_id):
+            problems.append((f"kiosks[{i}].printer", "a usb printer needs vendor_id and product_id"))
     for q in config.queues:
         if not config.queue_services(q.id):
             problems.append(("queues", f"queue {q.id!r} has no service items"))

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from onestop.queue import ledger, policy
 from onestop.queue.bus import EventBus
@@ -41,6 +42,7 @@ from onestop.queue.tables import counters, day_numbers, tickets
 from onestop.queue.views import counter_view, ticket_view
 
 MAX_PROMISE_DAYS = 366
+AVERAGE_CACHE_SECONDS = 30
 
 
 def format_number(prefix: str, seq_no: int) -> str:
@@ -63,6 +65,7 @@ class QueueEngine:
         self.time = HallTime(clock, config.hall.timezone)
         self.bus = bus or EventBus()
         self._served = queues_by_counter(config)
+        self._avg_cache: dict[str, tuple[float, datetime]] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -145,13 +148,16 @@ class QueueEngine:
         row: Row[Any],
         counter: Row[Any] | None = None,
         queues: set[str] | None = None,
+        counts: dict[str, int] | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
         view = ticket_view(row, self.config, self.time)
         data: dict[str, Any] = {"ticket": view, **extra}
         if counter is not None:
             data["counter"] = counter_view(counter, self.config)
-        data["queues"] = self._waiting_counts(tx.conn, (queues or set()) | {row.queue_id})
+        data["queues"] = counts or self._waiting_counts(
+            tx.conn, (queues or set()) | {row.queue_id}
+        )
         self._event(tx, type_, data)
         return view
 
@@ -191,8 +197,48 @@ class QueueEngine:
         priority: Priority = Priority.NORMAL,
         reason: str | None = None,
         channel: str = "kiosk",
+        kiosk: str | None = None,
+        request_key: str | None = None,
+        print_requested: bool = False,
     ) -> dict[str, Any]:
-        """Issue a ticket: the day's next number for the item's queue prefix."""
+        """Issue a ticket: the day's next number for the item's queue prefix.
+
+        `request_key` makes the call idempotent: a second request with the same key (a double
+        tap, a retried network call) gets the ticket the first one issued, marked `replayed`.
+        """
+        if request_key is not None:
+            existing = self._by_request_key(request_key)
+            if existing is not None:
+                return existing
+        try:
+            return self._issue(service_id, priority, reason, channel, kiosk, request_key,
+                               print_requested)
+        except IntegrityError:
+            existing = self._by_request_key(request_key) if request_key else None
+            if existing is None:
+                raise
+            return existing
+
+    def _by_request_key(self, request_key: str) -> dict[str, Any] | None:
+        with self.store.read() as conn:
+            row = conn.execute(
+                sa.select(tickets).where(tickets.c.request_key == request_key)
+            ).first()
+            if row is None:
+                return None
+            view = ticket_view(row, self.config, self.time)
+            return {**view, **self._position(conn, row), "token": row.token, "replayed": True}
+
+    def _issue(
+        self,
+        service_id: str,
+        priority: Priority,
+        reason: str | None,
+        channel: str,
+        kiosk: str | None,
+        request_key: str | None,
+        print_requested: bool,
+    ) -> dict[str, Any]:
         service = self._service(service_id)
         queue = self.config.queue(service.queue)
         assert queue is not None  # cross_check guarantees it
@@ -221,12 +267,23 @@ class QueueEngine:
                     state=TicketState.WAITING.value,
                     sort_at=tx.now,
                     issued_at=tx.now,
+                    kiosk=kiosk,
+                    request_key=request_key,
+                    print_state="pending" if print_requested else "none",
                 )
                 .returning(tickets)
             ).one()
-            view = self._ticket_event(tx, "ticket.issued", row)
-            position = self._position(tx.conn, row)
-        return {**view, **position, "token": row.token}
+            t = tickets.c
+            waiting, not_behind = tx.conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.sum(sa.case((t.priority_rank <= row.priority_rank, 1), else_=0)),
+                ).where(t.state == TicketState.WAITING.value, t.queue_id == queue.id)
+            ).one()
+            # The new ticket is the latest of its class: everyone of its class or better is ahead.
+            position = self._estimate(tx.conn, queue.id, int(not_behind or 1) - 1)
+            view = self._ticket_event(tx, "ticket.issued", row, counts={queue.id: int(waiting)})
+        return {**view, **position, "token": row.token, "replayed": False}
 
     def _next_number(self, conn: Connection, day: date, prefix: str) -> int:
         """Atomically take the next per-day, per-prefix number (upsert … RETURNING)."""
@@ -265,13 +322,27 @@ class QueueEngine:
                 ),
             )
         ).scalar_one()
-        open_now = open_counters_by_queue(conn, self.config, self._served)[row.queue_id]
-        avg = average_service_seconds(conn, self.config, row.queue_id)
+        return self._estimate(conn, row.queue_id, int(ahead))
+
+    def _estimate(self, conn: Connection, queue_id: str, ahead: int) -> dict[str, Any]:
+        open_now = open_counters_by_queue(conn, self.config, self._served)[queue_id]
+        avg = self._average_service(conn, queue_id)
         return {
-            "people_ahead": int(ahead),
-            "estimated_wait_seconds": wait_seconds(int(ahead), avg, len(open_now)),
+            "people_ahead": ahead,
+            "estimated_wait_seconds": wait_seconds(ahead, avg, len(open_now)),
             "open_counters": len(open_now),
         }
+
+    def _average_service(self, conn: Connection, queue_id: str) -> float:
+        """Recent average service time, cached briefly: it moves slowly and every issue needs
+        it. Finishing a ticket in this process refreshes it at once."""
+        now = self.time.now()
+        cached = self._avg_cache.get(queue_id)
+        if cached is not None and (now - cached[1]).total_seconds() < AVERAGE_CACHE_SECONDS:
+            return cached[0]
+        value = average_service_seconds(conn, self.config, queue_id)
+        self._avg_cache[queue_id] = (value, now)
+        return value
 
     def cancel(self, token: str) -> dict[str, Any]:
         """The resident (or the desk on their behalf) gives up a ticket that is not yet served."""
@@ -297,6 +368,26 @@ class QueueEngine:
                 counter = self._set_counter(tx.conn, row.counter, tx.now, current_ticket_id=None)
             return {"ticket": self._ticket_event(tx, "ticket.cancelled", cancelled, counter)}
 
+    def record_print(self, ticket_id: int, printed: bool, state: str, message: str) -> None:
+        """The kiosk's printer finished (or gave up on) a ticket; only `printed` counts it."""
+        with self._write() as tx:
+            row = self._lock_ticket(tx.conn, ticket_id)
+            updated = self._update_ticket(
+                tx.conn, row.id, print_state="printed" if printed else "failed",
+                printed_at=tx.now if printed else None,
+            )
+            self._ticket_event(
+                tx, "ticket.printed" if printed else "ticket.print_failed", updated,
+                kiosk=row.kiosk, printer_state=state, message=message,
+            )
+
+    def record_device(self, device: str, kind: str, state: str, ok: bool, message: str) -> None:
+        """A device changed health (printer out of paper, LED bus unplugged): into the ledger,
+        so staff screens hear of it and the day's record keeps it."""
+        with self._write() as tx:
+            self._event(tx, "device.status", {"device": device, "kind": kind, "state": state,
+                                              "ok": ok, "message": message})
+
     # -- windows ----------------------------------------------------------------------------
 
     def call_next(self, number: int) -> dict[str, Any] | None:
@@ -306,18 +397,15 @@ class QueueEngine:
             self._require_free(tx.conn, counter)
             services = self.config.counter_services(number)
             cfg = self.config.policy
-            ticket_id = None
+            row = None
             if policy.guard_applies(counter.priority_streak, cfg):
-                ticket_id = tx.conn.execute(
+                row = tx.conn.execute(
                     policy.next_ticket_query(number, services, cfg, tx.now, normal_only=True)
-                ).scalar()
-            if ticket_id is None:
-                ticket_id = tx.conn.execute(
-                    policy.next_ticket_query(number, services, cfg, tx.now)
-                ).scalar()
-            if ticket_id is None:
+                ).first()
+            if row is None:
+                row = tx.conn.execute(policy.next_ticket_query(number, services, cfg, tx.now)).first()
+            if row is None:
                 return None
-            row = tx.conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).one()
             return self._call(tx, counter, row)
 
     def call(self, number: int, ticket_id: int) -> dict[str, Any]:
@@ -421,6 +509,7 @@ class QueueEngine:
                 service_seconds=served,
             )
             window = self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
+            self._avg_cache.pop(done.queue_id, None)
             return {"ticket": self._ticket_event(tx, "ticket.finished", done, window)}
 
     @staticmethod

@@ -15,6 +15,7 @@ priority tickets from starving a normal one; together they keep the wait short a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -31,8 +32,8 @@ def next_ticket_query(
     policy: CallingPolicy,
     now: datetime,
     normal_only: bool = False,
-) -> sa.Select[tuple[int]]:
-    """A SELECT of the best ticket id for this window, locking it (SKIP LOCKED on PostgreSQL)."""
+) -> sa.Select[Any]:
+    """A SELECT of the best ticket row for this window, locking it (SKIP LOCKED on PostgreSQL)."""
     t = tickets.c
     servable = sa.or_(
         t.target_counter == counter,
@@ -47,7 +48,7 @@ def next_ticket_query(
         {sid: i for i, sid in enumerate(services)}, value=t.service_id, else_=len(services)
     )
     query = (
-        sa.select(t.id)
+        sa.select(tickets)
         .where(t.state == TicketState.WAITING.value, servable)
         .order_by(
             sa.case((t.target_counter == counter, 0), else_=1),

@@ -44,6 +44,8 @@ def ticket_view(row: Row[Any], config: HallConfig, time: HallTime) -> dict[str, 
         "called_at": _iso(time, row.called_at),
         "started_at": _iso(time, row.started_at),
         "finished_at": _iso(time, row.finished_at),
+        "kiosk": row.kiosk,
+        "print_state": row.print_state,
     }
 
 

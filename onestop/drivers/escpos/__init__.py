@@ -1,0 +1,1 @@
+"""ESC/POS thermal printers: receipt model, encoder, status, transports, worker, emulator."""

@@ -1,0 +1,192 @@
+"""Shared pieces of the browser tests: real headless Chromium against a real server process.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright. Without it the browser tests are
+skipped locally and FAIL with CI=true, so CI can never go green by testing less.
+
+Screenshots go to test-artifacts/ (git-ignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from live_server import CONFIG_DIR, LiveServer
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("ONESTOP_TEST_CHROMIUM", "/usr/bin/chromium"))
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+PORTRAIT = {"width": 1080, "height": 1920}
+LANDSCAPE = {"width": 1920, "height": 1080}
+PHONE = {"width": 375, "height": 812}
+WAIT_MS = 15_000  # for expect(): long enough for a loaded CI machine, never a fixed sleep
+
+# Printer-less kiosks keep the tests that are not about printing independent of the emulator.
+NO_PRINTERS = """
+[[kiosks]]
+id = "k1"
+name = "大厅1号取号机"
+printer = { type = "none" }
+"""
+
+
+def require_chromium() -> None:
+    if not CHROMIUM.exists():
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def launch_browser() -> Iterator[Browser]:
+    """Body of each module's `browser` fixture: one headless Chromium per test module, closed
+    before other modules run (Playwright's sync API must not outlive into asyncio tests)."""
+    require_chromium()
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def hall_config(target: Path, devices_toml: str | None = None) -> Path:
+    """A copy of the sample hall's config in `target`, with devices.toml replaced if given."""
+    config_dir = target / "config"
+    shutil.copytree(CONFIG_DIR, config_dir)
+    if devices_toml is not None:
+        (config_dir / "devices.toml").write_text(devices_toml, encoding="utf-8")
+    return config_dir
+
+
+def network_printer(port: int, kiosk: str = "k1") -> str:
+    """devices.toml with one kiosk whose printer is a raw TCP printer on 127.0.0.1:port."""
+    return f"""
+[[kiosks]]
+id = "{kiosk}"
+name = "大厅1号取号机"
+printer = {{ type = "network", host = "127.0.0.1", port = {port}, timeout = 1.0 }}
+"""
+
+
+def start_server(workdir: Path, devices_toml: str | None = None,
+                 env: dict[str, str] | None = None) -> LiveServer:
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_dir = hall_config(workdir, devices_toml)
+    server = LiveServer(f"sqlite:///{workdir / 'onestop.db'}", workdir / "data",
+                        config_dir=config_dir, env=env)
+    server.start()
+    return server
+
+
+def api(server: LiveServer) -> httpx.Client:
+    return httpx.Client(base_url=server.base, timeout=10)
+
+
+def new_page(browser: Browser, viewport: dict[str, int], **options: Any) -> Page:
+    """A page in a fresh context; page errors fail the test instead of passing silently."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN",  # type: ignore[arg-type]
+                                  timezone_id="Asia/Shanghai", **options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+def assert_no_js_errors(page: Page) -> None:
+    errors = getattr(page, "js_errors", [])
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def assert_no_horizontal_overflow(page: Page) -> None:
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"page is wider than the screen: {widths}"
+
+
+def assert_inside_viewport(page: Page, locator: Locator) -> None:
+    """The element is visible and wholly on screen, and its text is not clipped or wrapped away."""
+    box = locator.bounding_box()
+    assert box is not None, "element is not rendered"
+    size = page.viewport_size
+    assert size is not None
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= size["width"], (box, size)
+    assert box["y"] + box["height"] <= size["height"], (box, size)
+    clipped = locator.evaluate("el => el.scrollWidth > el.clientWidth + 1")
+    assert not clipped, "text overflows its box"
+
+
+# Every visible control at least 64 px tall, every visible text at least 28 px (kiosk rules).
+_TOUCH_CHECK = """
+() => {
+  const problems = [];
+  const visible = el => {
+    const s = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    return s.visibility !== 'hidden' && s.display !== 'none' && r.width > 0 && r.height > 0;
+  };
+  for (const el of document.querySelectorAll('button, a, input, select')) {
+    if (visible(el) && el.getBoundingClientRect().height < 64) {
+      problems.push('control too small: ' + el.outerHTML.slice(0, 80));
+    }
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || !visible(el) || el.closest('script')) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < 28) problems.push('text too small (' + size + 'px): ' + node.textContent.trim().slice(0, 40));
+  }
+  return problems;
+}
+"""
+
+
+def assert_touch_friendly(page: Page) -> None:
+    problems = page.evaluate(_TOUCH_CHECK)
+    assert not problems, "\n".join(problems)
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
+    """Poll a condition that has no event to wait on (e.g. /api/health); returns its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {check}")
+        time.sleep(interval)
+
+
+def printer_state(http: httpx.Client, kiosk: str = "k1") -> str:
+    printers = http.get("/api/health").json()["printers"]
+    return str(next(p["state"] for p in printers if p["kiosk"] == kiosk))
+
+
+def waiting(http: httpx.Client, queue: str) -> int:
+    return int(next(q["waiting"] for q in http.get("/api/queues").json() if q["id"] == queue))
