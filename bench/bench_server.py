@@ -15,9 +15,15 @@ HTTP goes through a lean hand-written HTTP/1.1 keep-alive client on asyncio stre
 bytes prepared once, status line + Content-Length parsed) rather than httpx: on a 2-core machine
 the client shares the CPU with the server and a heavy client would measure itself.
 
-The full run replaces this database's section of BENCHMARKS.md; --quick is a smoke check of a
-few seconds and writes nothing. Exit status 1 when anything misbehaved (a non-2xx answer, a
-missing delivery, an error in the server log), 0 otherwise.
+When this version has access control (`onestop user` exists), each server's database first gets
+a supervisor account and kiosk and screen devices through the CLI, and requests carry their
+credentials. A full run waits (up to 15 min) for the machine to be idle, and reports how much CPU
+other processes took during the run and whether the server's code changed meanwhile.
+
+The full run replaces this database's section of BENCHMARKS.md; --quick is a smoke check (one
+server for all parts, small counts, some seconds) and writes nothing. Exit status: 0 when all
+went as expected; 1 when something misbehaved (a non-2xx answer, a missing delivery, an error in
+the server log, a busy machine, code edited during the run); 2 when the run had to stop.
 """
 
 from __future__ import annotations
@@ -31,15 +37,18 @@ import math
 import multiprocessing as mp
 import os
 import platform
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+import tomllib
 from collections import Counter
-from collections.abc import AsyncIterator, Coroutine, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -67,6 +76,10 @@ CONNECT_CONCURRENCY = 50  # websocket handshakes in flight per worker process
 CALLED_MARK = '"type":"ticket.called"'  # the hub serialises with separators=(",", ":")
 
 T = TypeVar("T")
+ServerFactory = Callable[[str], AbstractAsyncContextManager["Server"]]
+
+# Filled in by bench(): {"on": bool, "described": str}
+ACCESS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -119,8 +132,9 @@ def loop_name() -> str:
 class HttpClient:
     """One keep-alive connection; requests are prepared bytes, responses need Content-Length."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, headers: str = "") -> None:
         self.port = port
+        self.headers = headers  # extra header lines, each ending in \r\n (credentials)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.reconnects = 0
@@ -131,7 +145,7 @@ class HttpClient:
 
     def prepare(self, method: str, path: str, body: dict[str, Any] | None = None) -> bytes:
         payload = b"" if body is None else json.dumps(body).encode()
-        head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
+        head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n{self.headers}"
         if body is not None:
             head += "Content-Type: application/json\r\n"
         if body is not None or method in ("POST", "PUT", "PATCH"):
@@ -163,6 +177,19 @@ class HttpClient:
         body = await self.reader.readexactly(length) if length else b""
         return status, body
 
+    async def exchange(self, method: str, path: str, body: dict[str, Any] | None = None
+                       ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The slow path, for setup: also returns the response headers (e.g. Set-Cookie)."""
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(self.prepare(method, path, body))
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = [(n.strip().lower(), v.strip())
+                   for n, _, v in (line.partition(":") for line in lines[1:] if line)]
+        length = int(dict(headers).get("content-length", "0"))
+        body_bytes = await self.reader.readexactly(length) if length else b""
+        return int(lines[0].split()[1]), headers, body_bytes
+
     async def request(self, method: str, path: str, body: dict[str, Any] | None = None
                       ) -> tuple[int, bytes]:
         return await self.send(self.prepare(method, path, body))
@@ -189,7 +216,96 @@ class Server:
     db: str
     log_path: Path
     proc: subprocess.Popen[bytes]
-    problems: list[str] = field(default_factory=list)
+    issue_headers: str = ""  # credentials for POST /api/tickets
+    window_headers: str = ""  # credentials for the window actions
+    ws_query: str = ""  # credentials for /ws/events
+
+
+@dataclass
+class Credentials:
+    """Accounts made with the CLI before the server starts, when this version has access control."""
+
+    username: str
+    password: str
+    kiosk_token: str | None  # a kiosk device issues tickets, as in the hall
+    screen_token: str
+
+    def describe(self) -> str:
+        issuer = ("a kiosk device's bearer token" if self.kiosk_token
+                  else "the supervisor session (no kiosk in devices.toml)")
+        return (f"access control on: tickets issued with {issuer}; window actions by a signed-in "
+                "supervisor (session cookie + X-CSRF-Token); websocket clients with a screen "
+                "device's token")
+
+
+def access_control() -> bool:
+    """Whether this version has accounts (`onestop user`), hence needs credentials."""
+    done = subprocess.run([str(ONESTOP), "user", "--help"], capture_output=True, timeout=60,
+                          check=False)
+    return done.returncode == 0
+
+
+def first_kiosk() -> str | None:
+    for path in sorted(CONFIG_DIR.glob("*.toml")):
+        with path.open("rb") as f:
+            kiosks = tomllib.load(f).get("kiosks") or []
+        if kiosks:
+            return str(kiosks[0]["id"])
+    return None
+
+
+def cli(args: list[str], common: list[str], stdin: str | None = None) -> str:
+    done = subprocess.run([str(ONESTOP), *args, *common], input=stdin, capture_output=True,
+                          text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"onestop {' '.join(args)} failed ({done.returncode}): "
+                         f"{done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+def make_accounts(common: list[str]) -> Credentials:
+    def token(output: str) -> str:
+        found = [line.split(":", 1)[1].strip() for line in output.splitlines()
+                 if line.startswith("token:")]
+        if not found:
+            raise BenchError(f"no token in `onestop device add` output: {output!r}")
+        return found[0]
+
+    username, password = "bench-supervisor", secrets.token_urlsafe(12)
+    cli(["user", "add", username, "--role", "supervisor", "--password-stdin"], common,
+        stdin=password + "\n")
+    kiosk = first_kiosk()
+    kiosk_token = None
+    if kiosk is not None:
+        kiosk_token = token(cli(["device", "add", "bench-kiosk", "--role", "kiosk",
+                                 "--kiosk", kiosk], common))
+    screen_token = token(cli(["device", "add", "bench-screen", "--role", "screen"], common))
+    return Credentials(username, password, kiosk_token, screen_token)
+
+
+async def sign_in(port: int, creds: Credentials) -> str:
+    """Sign the supervisor in; return the header lines (cookie + CSRF) its requests carry."""
+    def cookie(headers: list[tuple[str, str]], current: str) -> str:
+        for name, value in headers:
+            if name == "set-cookie" and value.startswith("onestop_session="):
+                return value.split(";", 1)[0]
+        return current
+
+    client = await HttpClient(port).connect()
+    try:
+        status, headers, body = await client.exchange("GET", "/auth/me")
+        if status != 200:
+            raise BenchError(f"GET /auth/me -> {status} {body[:300]!r}")
+        jar = cookie(headers, "")
+        client.headers = f"Cookie: {jar}\r\nX-CSRF-Token: {json.loads(body)['csrf_token']}\r\n"
+        status, headers, body = await client.exchange(
+            "POST", "/auth/login", {"username": creds.username, "password": creds.password})
+        if status != 200:
+            raise BenchError(f"POST /auth/login -> {status} {body[:300]!r}")
+        jar = cookie(headers, jar)
+        return f"Cookie: {jar}\r\nX-CSRF-Token: {json.loads(body)['csrf_token']}\r\n"
+    finally:
+        await client.close()
 
 
 def free_port() -> int:
@@ -269,16 +385,26 @@ async def running_server(db: str, part: str, workdir: Path, problems: list[str]
     port = free_port()
     cmd = [str(ONESTOP), "serve", "--config", str(CONFIG_DIR), "--data", str(data_dir),
            "--host", HOST, "--port", str(port)]
+    common = ["--config", str(CONFIG_DIR), "--data", str(data_dir)]
     db_name = None
     if db == "postgres":
         db_name = f"bench_{os.getpid()}_{part}"
         psql(f"create database {db_name}")
         cmd += ["--db", f"{PG_SERVER}/{db_name}"]
+        common += ["--db", f"{PG_SERVER}/{db_name}"]
     proc: subprocess.Popen[bytes] | None = None
     try:
+        creds = make_accounts(common) if ACCESS.get("on") else None
         proc = launch(cmd, log_path, workdir)
         await wait_ready(proc, port, log_path)
-        yield Server(port=port, db=db, log_path=log_path, proc=proc)
+        server = Server(port=port, db=db, log_path=log_path, proc=proc)
+        if creds is not None:
+            server.window_headers = await sign_in(port, creds)
+            server.issue_headers = (f"Authorization: Bearer {creds.kiosk_token}\r\n"
+                                    if creds.kiosk_token else server.window_headers)
+            server.ws_query = f"?token={creds.screen_token}"
+            ACCESS["described"] = creds.describe()
+        yield server
     finally:
         if proc is not None:
             early_exit = proc.poll()
@@ -325,10 +451,11 @@ class IssueResult:
         return self.requests / self.seconds
 
 
-async def issue_tickets(port: int, services: Sequence[str], connections: int, total: int,
+async def issue_tickets(server: Server, services: Sequence[str], connections: int, total: int,
                         label: str) -> IssueResult:
     """`total` POST /api/tickets over `connections` keep-alive connections, services in turn."""
-    clients = [await HttpClient(port).connect() for _ in range(connections)]
+    clients = [await HttpClient(server.port, server.issue_headers).connect()
+               for _ in range(connections)]
     requests = [clients[0].prepare("POST", "/api/tickets", {"service": s}) for s in services]
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
@@ -356,31 +483,36 @@ async def issue_tickets(port: int, services: Sequence[str], connections: int, to
     return IssueResult(label, connections, total, elapsed, statuses, latencies, bad)
 
 
-async def part_issue(db: str, sizes: Sizes, workdir: Path, problems: list[str]
+async def part_issue(servers: ServerFactory, sizes: Sizes, problems: list[str]
                      ) -> list[IssueResult]:
     results = []
     runs = (("issue_seq", "sequential", 1, sizes.seq_issues),
             ("issue_conc", "concurrent", sizes.conc_connections, sizes.conc_issues))
     for part, label, connections, total in runs:
-        async with running_server(db, part, workdir, problems) as server:
-            http = await HttpClient(server.port).connect()
+        async with servers(part) as server:
+            http = await HttpClient(server.port, server.window_headers).connect()
             try:
                 services = [s["id"] for s in await http.json("/api/services")]
             finally:
                 await http.close()
-            warm = await issue_tickets(server.port, services, 1, sizes.warmup, "warm-up")
-            check_issues(warm, problems, part)
-            result = await issue_tickets(server.port, services, connections, total, label)
+            warm = await issue_tickets(server, services, 1, sizes.warmup, "warm-up")
+            check_issues(warm, problems, part, setup=True)
+            result = await issue_tickets(server, services, connections, total, label)
             check_issues(result, problems, part)
             results.append(result)
     return results
 
 
-def check_issues(result: IssueResult, problems: list[str], part: str) -> None:
+def check_issues(result: IssueResult, problems: list[str], part: str, setup: bool = False
+                 ) -> None:
+    """Record non-201 answers; in a setup step (warm-up, backlog) they end the benchmark."""
     wrong = result.requests - result.statuses.get(201, 0)
     if wrong:
-        problems.append(f"[{part}] {wrong} of {result.requests} POST /api/tickets were not 201: "
-                        f"statuses {dict(result.statuses)}; first: {result.bad}")
+        message = (f"[{part}] {wrong} of {result.requests} POST /api/tickets ({result.label}) "
+                   f"were not 201: statuses {dict(result.statuses)}; first: {result.bad[:2]}")
+        if setup:
+            raise BenchError(message)
+        problems.append(message)
 
 
 # -- part 2: call-next latency --------------------------------------------------------------------
@@ -410,11 +542,10 @@ async def warm_calls(http: HttpClient, problems: list[str], part: str) -> None:
     for _ in range(WARM_CALLS):
         status, body = await http.send(call)
         if status != 200:
-            problems.append(f"[{part}] warm-up POST /api/counters/{WINDOW}/call-next -> "
-                            f"{status} {body[:300]!r}")
-            return
+            raise BenchError(f"[{part}] warm-up POST /api/counters/{WINDOW}/call-next -> "
+                             f"{status} {body[:300]!r}")
         if not await serve_one(http, start, finish, problems, part):
-            return
+            raise BenchError(f"[{part}] warm-up start/finish failed: {problems[-1]}")
 
 
 def window_requests(http: HttpClient) -> tuple[bytes, bytes, bytes]:
@@ -423,16 +554,16 @@ def window_requests(http: HttpClient) -> tuple[bytes, bytes, bytes]:
             http.prepare("POST", f"{base}/finish", {"outcome": "on_the_spot"}))
 
 
-async def part_call_next(db: str, sizes: Sizes, workdir: Path, problems: list[str]
+async def part_call_next(servers: ServerFactory, sizes: Sizes, problems: list[str]
                          ) -> CallResult:
     part = "call_next"
-    async with running_server(db, part, workdir, problems) as server:
-        http = await HttpClient(server.port).connect()
+    async with servers(part) as server:
+        http = await HttpClient(server.port, server.window_headers).connect()
         try:
             services = [s["id"] for s in await http.json("/api/services")]
-            backlog = await issue_tickets(server.port, services, 1,
+            backlog = await issue_tickets(server, services, 1,
                                           sizes.call_backlog + WARM_CALLS, "backlog")
-            check_issues(backlog, problems, part)
+            check_issues(backlog, problems, part, setup=True)
             await warm_calls(http, problems, part)
             call, start, finish = window_requests(http)
             latencies: list[float] = []
@@ -462,10 +593,11 @@ async def pipe_recv(conn: Connection, limit_s: float) -> Any:
     return conn.recv()
 
 
-def ws_worker(port: int, clients: int, compression: str | None, conn: Connection) -> None:
+def ws_worker(port: int, query: str, clients: int, compression: str | None, conn: Connection
+              ) -> None:
     """Worker process: hold `clients` websocket connections, timestamp ticket.called events."""
     try:
-        run_loop(_ws_worker(port, clients, compression, conn))
+        run_loop(_ws_worker(port, query, clients, compression, conn))
     except Exception as exc:  # report, then let the driver decide
         with contextlib.suppress(Exception):
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -473,12 +605,12 @@ def ws_worker(port: int, clients: int, compression: str | None, conn: Connection
         conn.close()
 
 
-async def _ws_worker(port: int, clients: int, compression: str | None, conn: Connection
-                     ) -> None:
+async def _ws_worker(port: int, query: str, clients: int, compression: str | None,
+                     conn: Connection) -> None:
     from websockets.asyncio.client import ClientConnection, connect
     from websockets.exceptions import ConnectionClosed
 
-    url = f"ws://{HOST}:{port}/ws/events"
+    url = f"ws://{HOST}:{port}/ws/events{query}"
     inbox: list[list[tuple[float, str]]] = [[] for _ in range(clients)]
     closed: list[str] = []
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
@@ -583,7 +715,8 @@ async def ws_round(server: Server, http: HttpClient, clients: int, sizes: Sizes,
         for share in shares:
             parent, child = ctx.Pipe()
             proc = ctx.Process(target=ws_worker, daemon=True,
-                               args=(server.port, share, sizes.ws_compression, child))
+                               args=(server.port, server.ws_query, share, sizes.ws_compression,
+                                     child))
             proc.start()
             child.close()
             procs.append(proc)
@@ -667,16 +800,17 @@ async def ws_round(server: Server, http: HttpClient, clients: int, sizes: Sizes,
             pipe.close()
 
 
-async def part_ws(db: str, sizes: Sizes, workdir: Path, problems: list[str]) -> list[WsResult]:
+async def part_ws(servers: ServerFactory, sizes: Sizes, problems: list[str]
+                  ) -> list[WsResult]:
     part = "ws"
     results = []
-    async with running_server(db, part, workdir, problems) as server:
-        http = await HttpClient(server.port).connect()
+    async with servers(part) as server:
+        http = await HttpClient(server.port, server.window_headers).connect()
         try:
             services = [s["id"] for s in await http.json("/api/services")]
             needed = sizes.ws_calls * len(sizes.ws_clients) + WARM_CALLS + 20
-            backlog = await issue_tickets(server.port, services, 1, needed, "backlog")
-            check_issues(backlog, problems, part)
+            backlog = await issue_tickets(server, services, 1, needed, "backlog")
+            check_issues(backlog, problems, part, setup=True)
             await warm_calls(http, problems, part)
             for clients in sizes.ws_clients:
                 left = await wait_ws_clients(http, 0, 30)
@@ -777,7 +911,9 @@ def table(results: Results) -> list[tuple[str, str]]:
                      f"**{r.rate:,.0f} issues/s** (per request p50 {ms(pct(r.latencies, 50))} ms, "
                      f"p99 {ms(pct(r.latencies, 99))} ms; p50 of the first tenth "
                      f"{ms(pct(r.latencies[:tenth], 50))} ms, of the last tenth "
-                     f"{ms(pct(r.latencies[-tenth:], 50))} ms)"))
+                     f"{ms(pct(r.latencies[-tenth:], 50))} ms)"
+                     + ("" if r.statuses.get(201, 0) == r.requests else
+                        f" — INVALID: {r.requests - r.statuses.get(201, 0)} responses not 201")))
     lat = results.call.latencies
     if lat:
         rows.append((f"call-next latency, window {WINDOW} ({len(lat)} samples, "
@@ -802,10 +938,17 @@ def table(results: Results) -> list[tuple[str, str]]:
 
 def verdicts(results: Results) -> list[str]:
     lines = []
-    rates = {r.label: r.rate for r in results.issues}
+    invalid = [r for r in results.issues if r.statuses.get(201, 0) != r.requests]
+    if invalid:
+        lines.append(f"≥ {TARGET_ISSUES_PER_S:,} ticket issues/s: **not established** — "
+                     + "; ".join(f"{r.label}: {r.requests - r.statuses.get(201, 0)} of "
+                                 f"{r.requests} responses were not 201" for r in invalid))
+    rates = {r.label: r.rate for r in results.issues if r not in invalid}
     met = [label for label, rate in rates.items() if rate >= TARGET_ISSUES_PER_S]
     figures = ", ".join(f"{label} {rate:,.0f}/s" for label, rate in rates.items())
-    if results.db == "sqlite":
+    if not rates:
+        pass
+    elif results.db == "sqlite":
         if len(met) == len(rates):
             verdict = "**met**"
         elif met:
@@ -848,6 +991,7 @@ def print_results(results: Results, args: argparse.Namespace) -> None:
     print(f"machine: {machine()}")
     print(f"code: {code_version()}")
     print(f"load: {results.load}")
+    print(f"auth: {ACCESS.get('described', '?')}")
     print(f"HTTP client: lean asyncio-streams HTTP/1.1 keep-alive client on {loop_name()} "
           "(hand-written requests, status line + Content-Length), not httpx")
     if results.ws:
@@ -884,7 +1028,8 @@ def markdown_section(results: Results, args: argparse.Namespace) -> str:
         "database for each part (sequential issues, concurrent issues, call-next, websockets). "
         "HTTP through a lean hand-written HTTP/1.1 keep-alive client on asyncio streams "
         f"({loop_name()}), not httpx, because client and server share the machine's cores. "
-        "Every issue response is checked for 201, every call-next/start/finish for 200. Issue "
+        "Every issue response is checked for 201, every call-next/start/finish for 200; "
+        f"{ACCESS.get('described', '?')}. Issue "
         "requests cycle through all service items; \"first/last tenth\" compare the per-request "
         "latency at the start and at the end of the run (the day's ticket count grows).",
         f"Call-next: {WARM_CALLS} untimed warm-up cycles, then only the call-next request is "
@@ -976,18 +1121,60 @@ def cpu_counters() -> tuple[float, float]:
     return (sum(fields) - idle) / hz, sum(fields) / hz
 
 
-def own_cpu() -> float:
-    """CPU-seconds of this process and its reaped children (server, websocket workers)."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+def proc_table() -> dict[int, tuple[int, str, int, int]]:
+    """pid -> (ppid, name, start time, CPU ticks used) for every process, from /proc/PID/stat."""
+    table: dict[int, tuple[int, str, int, int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = Path(entry.path, "stat").read_bytes()
+        except OSError:
+            continue
+        name = raw[raw.find(b"(") + 1:raw.rfind(b")")].decode(errors="replace")
+        rest = raw[raw.rfind(b")") + 2:].split()  # rest[i] is field i + 3 of proc(5)
+        table[int(entry.name)] = (int(rest[1]), name, int(rest[19]), int(rest[11]) + int(rest[12]))
+    return table
 
 
-async def wait_for_idle(limit_s: float) -> float:
-    """Wait (bounded) until the machine is < 10 % busy over 5 s; return the last busy share."""
+def cpu_sampler(root: int, conn: Connection) -> None:
+    """Process: every second, charge each process's new CPU time to "mine" (descendants of
+    `root`), "postgres" or "other", until told to stop (at most 2 h); send the CPU-seconds."""
+    hz = os.sysconf("SC_CLK_TCK")
+    since_boot = float(Path("/proc/uptime").read_text().split()[0]) * hz
+    last: dict[tuple[int, int], int] = {}
+    totals = {"mine": 0, "postgres": 0, "other": 0}
+    for _ in range(7200):
+        table = proc_table()
+        for pid, (_, name, started, ticks) in table.items():
+            base = last.get((pid, started))
+            if base is None:  # first sight: count all of it if it started after us
+                base = 0 if started >= since_boot else ticks
+            last[(pid, started)] = ticks
+            if ticks > base:
+                totals[_owner(pid, name, root, table)] += ticks - base
+        if conn.poll(1.0):
+            break
+    conn.send({k: v / hz for k, v in totals.items()})
+    conn.close()
+
+
+def _owner(pid: int, name: str, root: int, table: dict[int, tuple[int, str, int, int]]) -> str:
+    for _ in range(64):
+        if pid == root:
+            return "mine"
+        if pid not in table or pid <= 1:
+            break
+        pid = table[pid][0]
+    return "postgres" if name.startswith("postgres") else "other"
+
+
+async def wait_for_idle(limit_s: float, sample_s: float = 5.0) -> float:
+    """Wait (bounded) until the machine is < 10 % busy over sample_s; return the last share."""
     busy = 1.0
-    for _ in range(max(1, int(limit_s / 5))):
+    for _ in range(max(1, int(limit_s / sample_s))):
         b0, t0 = cpu_counters()
-        await asyncio.sleep(5)
+        await asyncio.sleep(sample_s)
         b1, t1 = cpu_counters()
         busy = (b1 - b0) / max(t1 - t0, 1e-9)
         if busy < 0.10:
@@ -1002,45 +1189,65 @@ async def bench(args: argparse.Namespace) -> Results:
     if args.ws_compression == "none":
         sizes = dataclasses.replace(sizes, ws_compression=None)
     problems: list[str] = []
-    idle_before = await wait_for_idle(5 if args.quick else IDLE_WAIT_S)
+    ACCESS["on"] = await asyncio.to_thread(access_control)
+    ACCESS["described"] = ("access control on" if ACCESS["on"]
+                           else "no access control in this version (anonymous requests)")
+    idle_before = await (wait_for_idle(1, 1) if args.quick else wait_for_idle(IDLE_WAIT_S))
     started = datetime.now(UTC)
     t0 = time.monotonic()
     stamp = source_stamp()
-    busy0, total0 = cpu_counters()
-    own0 = own_cpu()
+    sampler_pipe, child = mp.get_context("spawn").Pipe()
+    sampler = mp.get_context("spawn").Process(target=cpu_sampler, args=(os.getpid(), child),
+                                              daemon=True)
+    sampler.start()
+    child.close()
     with tempfile.TemporaryDirectory(prefix="onestop-bench-") as tmp:
         workdir = Path(tmp)
         try:
-            async with asyncio.timeout(PHASE_TIMEOUT_S):
-                issues = await part_issue(args.db, sizes, workdir, problems)
-            print(f"issues done ({time.monotonic() - t0:.0f} s)", flush=True)
-            async with asyncio.timeout(PHASE_TIMEOUT_S):
-                call = await part_call_next(args.db, sizes, workdir, problems)
-            print(f"call-next done ({time.monotonic() - t0:.0f} s)", flush=True)
-            async with asyncio.timeout(PHASE_TIMEOUT_S):
-                ws = await part_ws(args.db, sizes, workdir, problems)
-            print(f"websockets done ({time.monotonic() - t0:.0f} s)", flush=True)
+            async with contextlib.AsyncExitStack() as stack:
+                def fresh(part: str) -> AbstractAsyncContextManager[Server]:
+                    return running_server(args.db, part, workdir, problems)
+
+                servers: ServerFactory = fresh
+                if args.quick:  # a smoke check: one server for every part, to be quick
+                    shared = await stack.enter_async_context(fresh("quick"))
+
+                    def reuse(part: str) -> AbstractAsyncContextManager[Server]:
+                        return contextlib.nullcontext(shared)
+
+                    servers = reuse
+                async with asyncio.timeout(PHASE_TIMEOUT_S):
+                    issues = await part_issue(servers, sizes, problems)
+                print(f"issues done ({time.monotonic() - t0:.0f} s)", flush=True)
+                async with asyncio.timeout(PHASE_TIMEOUT_S):
+                    call = await part_call_next(servers, sizes, problems)
+                print(f"call-next done ({time.monotonic() - t0:.0f} s)", flush=True)
+                async with asyncio.timeout(PHASE_TIMEOUT_S):
+                    ws = await part_ws(servers, sizes, problems)
+                print(f"websockets done ({time.monotonic() - t0:.0f} s)", flush=True)
         except BaseException:
             for problem in problems:
                 print("problem: " + problem, file=sys.stderr)
             print_log_tails(workdir)
             raise
-    busy1, total1 = cpu_counters()
-    other = max(0.0, (busy1 - busy0) - (own_cpu() - own0))
-    share = other / max(total1 - total0, 1e-9)
-    load = (f"{idle_before:.0%} busy just before the run; during it, processes other than the "
-            f"benchmark, its server and its websocket workers used {other:.0f} CPU-s "
-            f"({share:.0%} of the machine)"
-            + (" — this includes PostgreSQL itself" if args.db == "postgres" else ""))
-    if share > 0.10 and args.db == "sqlite":
-        problems.append(f"the machine was shared during the run ({load}); figures are lower "
-                        "than on an idle machine")
+    elapsed = time.monotonic() - t0
+    sampler_pipe.send("stop")
+    used = await pipe_recv(sampler_pipe, 30)
+    sampler.join(timeout=10)
+    capacity = elapsed * (len(os.sched_getaffinity(0)) or 1)
+    share = used["other"] / capacity
+    load = (f"{idle_before:.0%} busy just before the run; during it, unrelated processes used "
+            f"at least {used['other']:.0f} CPU-s ({share:.0%} of the machine), PostgreSQL "
+            f"{used['postgres']:.0f} CPU-s, this benchmark with its servers and clients "
+            f"{used['mine']:.0f} CPU-s")
+    if share > 0.10:
+        problems.append(f"the machine was shared during the run ({load}); the figures are "
+                        "lower than on an idle machine")
     changed = changed_sources(stamp)
     if changed:
         problems.append(f"{len(changed)} server source/config files changed during the run, so "
                         f"the parts may have run different code: {', '.join(changed[:10])}")
-    return Results(args.db, args.quick, issues, call, ws, problems, started,
-                   time.monotonic() - t0, load)
+    return Results(args.db, args.quick, issues, call, ws, problems, started, elapsed, load)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1052,7 +1259,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="offer permessage-deflate like browsers do (default), or not; "
                              "a run with 'none' is a diagnostic and writes nothing")
     args = parser.parse_args(argv)
-    results = run_loop(bench(args))
+    try:
+        results = run_loop(bench(args))
+    except BenchError as exc:
+        print(f"\nbenchmark aborted, nothing written: {exc}", file=sys.stderr)
+        return 2
     print_results(results, args)
     if args.quick or args.ws_compression != "deflate":
         print(f"\nnot the standard run: {BENCHMARKS_MD.name} left unchanged")

@@ -13,12 +13,18 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path  # signage wiring
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from onestop import __version__
+from onestop.admin import api as admin_api
+from onestop.admin import pages as admin_pages
+from onestop.counter import api as counter_api  # counter wiring
+from onestop.counter import pages as counter_pages  # counter wiring
 from onestop.kiosk import api as kiosk_api
 from onestop.kiosk import pages as kiosk_pages
 from onestop.kiosk.printing import KioskPrinters
@@ -28,7 +34,11 @@ from onestop.queue.clock import Clock, SystemClock
 from onestop.queue.engine import QueueEngine
 from onestop.queue.store import Store, migrate
 from onestop.settings import RuntimeSettings
-from onestop.web import api, errors, events_ws
+from onestop.signage import notices as signage_notices  # signage wiring
+from onestop.signage import screen as signage_screen  # signage wiring
+from onestop.web import api, auth_routes, errors, events_ws
+from onestop.web.access import LoginThrottle
+from onestop.web.accounts import Accounts
 from onestop.web.hub import EventHub
 
 log = logging.getLogger(__name__)
@@ -54,6 +64,8 @@ class Hall:
             fetch_head=lambda: self.db(self.engine.head),
         )
         self._unsubscribe = self.bus.subscribe(self.hub.publish_threadsafe)
+        self.accounts = Accounts(self.store, clock)
+        self.login_throttle = LoginThrottle()
         self.kiosks = KioskPrinters(config, self.engine, settings.data_dir.resolve(),
                                     poll_interval=settings.printer_poll_seconds)
 
@@ -95,6 +107,11 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(
+        SessionMiddleware, secret_key=settings.session_secret(), session_cookie="onestop_session",
+        max_age=12 * 3600, same_site="lax", https_only=settings.secure_cookies,
+    )
+    app.include_router(auth_routes.router)
     app.include_router(api.catalogue)
     app.include_router(api.kiosk)
     app.include_router(api.windows)
@@ -102,6 +119,18 @@ def create_app(
     app.include_router(kiosk_api.router)
     app.mount("/static/kiosk", StaticFiles(directory=kiosk_pages.STATIC_DIR), name="kiosk-static")
     app.include_router(kiosk_pages.router)
+    app.mount("/static/signage",  # signage wiring
+              StaticFiles(directory=Path(signage_screen.__file__).parent / "static"),
+              name="signage-static")
+    app.include_router(signage_notices.router)  # signage wiring
+    app.include_router(signage_screen.router)  # signage wiring
+    app.include_router(admin_api.router)
+    app.include_router(admin_pages.router)
+    app.mount("/static/admin", StaticFiles(directory=admin_pages.STATIC_DIR), name="admin-static")
+    app.include_router(counter_pages.router)  # counter wiring
+    app.include_router(counter_api.router)  # counter wiring
+    app.mount("/static/counter", StaticFiles(directory=counter_pages.STATIC_DIR),  # counter wiring
+              name="counter-static")  # counter wiring
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, Any]:

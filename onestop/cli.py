@@ -15,6 +15,7 @@ from typing import Any
 from onestop import __version__
 from onestop.queue.catalogue import HallConfig
 from onestop.settings import ConfigError, RuntimeSettings, load_hall_config
+from onestop.web.accounts import DEVICE_ROLES, USER_ROLES
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +68,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="address residents' phones reach, used in ticket QR codes",
     )
 
+    user = sub.add_parser("user", help="staff accounts: add, list",
+                          description="Staff accounts (admin, supervisor, clerk, desk).")
+    user_sub = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    user_add = user_sub.add_parser("add", help="add a staff account and print its password",
+                                   description="Add a staff account. Without --password-stdin a "
+                                               "random password is generated and printed once.")
+    user_add.add_argument("username")
+    user_add.add_argument("--role", required=True, choices=USER_ROLES)
+    user_add.add_argument("--name", help="name shown on screens (default: the user name)")
+    user_add.add_argument("--counters", default="", metavar="N,N",
+                          help="windows a clerk may sit at, e.g. 3,4 (default: from hall.toml's "
+                               "clerk with the same id)")
+    user_add.add_argument("--password-stdin", action="store_true",
+                          help="read the password from standard input")
+    _common(user_add)
+    _common(user_sub.add_parser("list", help="list staff accounts"))
+
+    device = sub.add_parser("device", help="kiosk and hall-screen devices: add, list",
+                            description="Devices sign in with a bearer token instead of a password.")
+    device_sub = device.add_subparsers(dest="action", required=True, metavar="ACTION")
+    device_add = device_sub.add_parser("add", help="add a device and print its token",
+                                       description="Add a device; its token is printed once.")
+    device_add.add_argument("name")
+    device_add.add_argument("--role", required=True, choices=DEVICE_ROLES)
+    device_add.add_argument("--kiosk", help="for --role kiosk: the kiosk id in devices.toml")
+    _common(device_add)
+    _common(device_sub.add_parser("list", help="list devices"))
+
     status = sub.add_parser(
         "status",
         help="show queues and windows in the terminal",
@@ -114,11 +143,38 @@ def cmd_init(settings: RuntimeSettings, config: HallConfig) -> int:
     return 0
 
 
+def first_run(settings: RuntimeSettings, config: HallConfig) -> list[str]:
+    """On an empty hall: an admin account and a token per kiosk and for one hall screen, so the
+    quick start opens working pages. Credentials go to a file only the owner can read."""
+    import secrets
+
+    accounts = _accounts(settings, config)
+    note = settings.data_dir.resolve() / "first-run.txt"
+    if accounts.counts() != (0, 0):
+        return [f"first-run sign-in and device links: {note}"] if note.exists() else []
+    base = settings.base_url()
+    password = secrets.token_urlsafe(9)
+    accounts.add_user("admin", "管理员", "admin", password)
+    lines = [f"admin sign-in      {base}/login   user admin   password {password}"]
+    for kiosk in config.kiosks:
+        _, token = accounts.add_device(f"kiosk-{kiosk.id}", "kiosk", kiosk.id)
+        lines.append(f"kiosk {kiosk.id:<12} {base}/kiosk?k={kiosk.id}#token={token}")
+    _, token = accounts.add_device("hall-screen", "screen")
+    lines.append(f"hall screen        {base}/screen#token={token}")
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    note.chmod(0o600)
+    accounts.store.dispose()
+    return ["first run: created these (also saved in " + str(note) + "):", *lines]
+
+
 def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
     import uvicorn
 
     from onestop.app import create_app
 
+    for line in first_run(settings, config):
+        print(line)
     app = create_app(settings, config)
     base = f"http://{settings.host}:{settings.port}"
     print(f"onestop {__version__}: {config.hall.name} ({_safe_url(settings.db_url())})")
@@ -139,6 +195,70 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
         ws_ping_interval=20,
         ws_ping_timeout=20,
     )
+    return 0
+
+
+def _accounts(settings: RuntimeSettings, config: HallConfig) -> Any:
+    from onestop.web.accounts import Accounts
+
+    engine = _engine(settings, config)
+    return Accounts(engine.store, engine.time.clock)
+
+
+def cmd_user(settings: RuntimeSettings, config: HallConfig, args: argparse.Namespace) -> int:
+    import secrets
+
+    from onestop.queue.errors import DomainError
+
+    accounts = _accounts(settings, config)
+    if args.action == "list":
+        for a in accounts.list_users():
+            windows = ",".join(map(str, a.counters)) or "-"
+            print(f"{a.username:<20}{a.role:<12}{a.display_name:<16}windows {windows}")
+        return 0
+    clerk = next((c for c in config.clerks if c.id == args.username), None)
+    counters = [int(x) for x in args.counters.split(",") if x.strip()] if args.counters else (
+        list(clerk.counters) if clerk else [])
+    unknown = [n for n in counters if config.counter(n) is None]
+    if unknown:
+        print(f"onestop: unknown window(s) {unknown}", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else \
+        secrets.token_urlsafe(9)
+    name = args.name or (clerk.name if clerk else args.username)
+    try:
+        account = accounts.add_user(args.username, name, args.role, password, counters)
+    except DomainError as exc:
+        print(f"onestop: {exc.message_en}", file=sys.stderr)
+        return 2
+    print(f"user {account.username} ({account.role}) added"
+          + (f", windows {','.join(map(str, account.counters))}" if account.counters else ""))
+    if not args.password_stdin:
+        print(f"password: {password}")
+    return 0
+
+
+def cmd_device(settings: RuntimeSettings, config: HallConfig, args: argparse.Namespace) -> int:
+    from onestop.queue.errors import DomainError
+
+    accounts = _accounts(settings, config)
+    if args.action == "list":
+        for d in accounts.list_devices():
+            print(f"{d.name:<24}{d.role:<8}{d.kiosk or ''}")
+        return 0
+    if args.role == "kiosk" and (not args.kiosk or config.kiosk(args.kiosk) is None):
+        known = ", ".join(k.id for k in config.kiosks) or "none configured"
+        print(f"onestop: --kiosk must name a kiosk in devices.toml ({known})", file=sys.stderr)
+        return 2
+    try:
+        device, token = accounts.add_device(args.name, args.role, args.kiosk)
+    except DomainError as exc:
+        print(f"onestop: {exc.message_en}", file=sys.stderr)
+        return 2
+    page = f"/kiosk?k={device.kiosk}" if device.role == "kiosk" else "/screen"
+    print(f"device {device.name} ({device.role}) added")
+    print(f"token: {token}")
+    print(f"open once on the device: {settings.base_url()}{page}#token={token}")
     return 0
 
 
@@ -188,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     commands = {"init": cmd_init, "serve": cmd_serve, "status": cmd_status}
     try:
+        if args.command == "user":
+            return cmd_user(settings, config, args)
+        if args.command == "device":
+            return cmd_device(settings, config, args)
         return commands[args.command](settings, config)
     except KeyboardInterrupt:
         return 130

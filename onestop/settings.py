@@ -43,6 +43,22 @@ class RuntimeSettings(BaseSettings):
     port: int = 8000
     public_url: str = ""
     printer_poll_seconds: float = 5.0
+    secret_key: str = ""
+    secure_cookies: bool = False
+
+    def session_secret(self) -> str:
+        """The key that signs session cookies: ONESTOP_SECRET_KEY, else one kept in the data
+        folder (created on first run, readable only by its owner) so sign-ins survive restarts."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir.resolve() / "secret.key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
 
     def db_url(self) -> str:
         return self.db or sqlite_url(self.data_dir.resolve())

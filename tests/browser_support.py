@@ -3,6 +3,12 @@
 Chromium is Debian's (/usr/bin/chromium), driven by Playwright. Without it the browser tests are
 skipped locally and FAIL with CI=true, so CI can never go green by testing less.
 
+Every API call needs a principal, so each test hall starts with real accounts and devices in
+its database (created before the server starts, through tests/auth_support.py): a supervisor
+"sup" (the httpx client from `api()` signs in as it), a desk user "desk" (signs in through the
+real /login form in the browser), and one kiosk device per configured kiosk, whose token the
+kiosk page gets once from its URL fragment: `server.kiosk_url("k1")` = /kiosk?k=k1#token=....
+
 Screenshots go to test-artifacts/ (git-ignored) for a human to look at.
 """
 
@@ -11,14 +17,17 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import tomllib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from auth_support import PASSWORD, add_device, add_user, sign_in
 from live_server import CONFIG_DIR, LiveServer
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -85,18 +94,59 @@ printer = {{ type = "network", host = "127.0.0.1", port = {port}, timeout = 1.0 
 """
 
 
+SUPERVISOR = "sup"
+DESK_USER = "desk"
+
+
+class HallServer(LiveServer):
+    """A LiveServer whose database holds the accounts and kiosk devices the browser tests use."""
+
+    def __init__(self, db_url: str, data_dir: Path, config_dir: Path,
+                 env: dict[str, str] | None = None) -> None:
+        super().__init__(db_url, data_dir, config_dir=config_dir, env=env)
+        self.kiosk_tokens: dict[str, str] = {}
+
+    def enrol(self) -> None:
+        """Before the first start: the staff accounts and one device per configured kiosk."""
+        add_user(self.db_url, SUPERVISOR, "supervisor")
+        add_user(self.db_url, DESK_USER, "desk")
+        devices = tomllib.loads((self.config_dir / "devices.toml").read_text(encoding="utf-8"))
+        for kiosk in devices.get("kiosks", []):
+            self.kiosk_tokens[kiosk["id"]] = add_device(self.db_url, f"kiosk-{kiosk['id']}",
+                                                        "kiosk", kiosk["id"])
+
+    def kiosk_url(self, kiosk: str = "k1") -> str:
+        """The kiosk page as an enrolled kiosk opens it: its device token in the fragment."""
+        return f"{self.base}/kiosk?k={kiosk}#token={self.kiosk_tokens[kiosk]}"
+
+
 def start_server(workdir: Path, devices_toml: str | None = None,
-                 env: dict[str, str] | None = None) -> LiveServer:
+                 env: dict[str, str] | None = None) -> HallServer:
     workdir.mkdir(parents=True, exist_ok=True)
     config_dir = hall_config(workdir, devices_toml)
-    server = LiveServer(f"sqlite:///{workdir / 'onestop.db'}", workdir / "data",
+    server = HallServer(f"sqlite:///{workdir / 'onestop.db'}", workdir / "data",
                         config_dir=config_dir, env=env)
+    server.enrol()
     server.start()
     return server
 
 
-def api(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.base, timeout=10)
+@contextmanager
+def api(server: LiveServer) -> Iterator[httpx.Client]:
+    """An httpx client signed in as the supervisor (sends the session cookie and CSRF header)."""
+    with httpx.Client(base_url=server.base, timeout=10) as client:
+        sign_in(client, SUPERVISOR)
+        yield client
+
+
+def sign_in_page(page: Page, server: LiveServer, path: str, username: str = DESK_USER) -> None:
+    """Open a staff page signed out, get sent to the real /login form, fill it and come back."""
+    page.goto(f"{server.base}{path}")
+    expect(page).to_have_url(f"{server.base}/login?next={path}")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("button[type=submit]").click()
+    expect(page).to_have_url(f"{server.base}{path}", timeout=WAIT_MS)
 
 
 def new_page(browser: Browser, viewport: dict[str, int], **options: Any) -> Page:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from auth_support import add_user, sign_in
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +27,9 @@ def client(
     db_url: str, config: HallConfig, clock: ManualClock, tmp_path: Path
 ) -> Iterator[TestClient]:
     settings = RuntimeSettings(db=db_url, data_dir=tmp_path, public_url="http://hall.test")
+    add_user(db_url, "sup", "supervisor")
     with TestClient(create_app(settings, config, clock)) as c:
+        sign_in(c, "sup")
         yield c
 
 

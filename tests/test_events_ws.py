@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from auth_support import add_user, sign_in_async
 from live_server import LiveServer
 
 WAIT = 15.0
@@ -22,6 +23,7 @@ WAIT = 15.0
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    add_user(db_url, "sup", "supervisor")
     live = LiveServer(db_url, tmp_path / "data")
     live.start()
     try:
@@ -51,6 +53,7 @@ async def serve_one(http: httpx.AsyncClient, window: int) -> None:
 
 async def reconnect_scenario(server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
+        await sign_in_async(http, "sup")
         async with websockets.connect(server.ws) as ws:
             snapshot = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
             assert snapshot["type"] == "snapshot"

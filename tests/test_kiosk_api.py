@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from auth_support import add_user, sign_in
 from fastapi.testclient import TestClient
 
 from onestop.app import create_app
@@ -41,7 +42,9 @@ def client(db_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[TestClie
     (config_dir / "devices.toml").write_text(NO_PRINTER_DEVICES, encoding="utf-8")
     settings = RuntimeSettings(db=db_url, data_dir=tmp_path, public_url="http://hall.test",
                                printer_poll_seconds=60)
+    add_user(db_url, "sup", "supervisor")
     with TestClient(create_app(settings, load_hall_config(config_dir), clock)) as c:
+        sign_in(c, "sup")
         yield c
 
 

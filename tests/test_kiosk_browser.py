@@ -1,7 +1,8 @@
 """The kiosk page in real headless Chromium against a real server: taking a number by touch.
 
 Also the kiosk's printer faults (paper out, printer unreachable) with the ESC/POS emulator as the
-printer, and the first-inquiry desk page.
+printer, and the first-inquiry desk page. Kiosk pages are opened as an enrolled kiosk opens them
+(its device token in the URL fragment), the desk page after signing in through /login.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from browser_support import (
     NO_PRINTERS,
     PORTRAIT,
     WAIT_MS,
+    HallServer,
     api,
     assert_inside_viewport,
     assert_no_horizontal_overflow,
@@ -28,11 +30,12 @@ from browser_support import (
     new_page,
     printer_state,
     screenshot,
+    sign_in_page,
     start_server,
     wait_until,
     waiting,
 )
-from live_server import LiveServer, free_port
+from live_server import free_port
 from playwright.sync_api import Browser, Page, Response, expect
 
 from onestop.drivers.escpos.emulator import EscPosEmulator
@@ -66,7 +69,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallServer]:
     """One hall for the flow tests; they compare counts before and after, never absolutes."""
     live = start_server(tmp_path_factory.mktemp("kiosk"), EMULATED_AND_NONE)
     try:
@@ -76,17 +79,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def http(server: LiveServer) -> Iterator[httpx.Client]:
+def http(server: HallServer) -> Iterator[httpx.Client]:
     with api(server) as client:
         yield client
 
 
-def open_kiosk(browser: Browser, server: LiveServer, viewport: dict[str, int],
+def open_kiosk(browser: Browser, server: HallServer, viewport: dict[str, int],
                kiosk: str = "k1", **options: Any) -> Page:
     page = new_page(browser, viewport, has_touch=True, **options)
-    response = page.goto(f"{server.base}/kiosk?k={kiosk}")
+    response = page.goto(server.kiosk_url(kiosk))
     assert response is not None and response.status == 200
     expect(page.locator(".tile-category").first).to_be_visible(timeout=WAIT_MS)
+    assert "token" not in page.url, "the device token stayed in the address bar"
     return page
 
 
@@ -102,7 +106,7 @@ def is_issue(response: Response) -> bool:
 
 
 @pytest.mark.parametrize("orientation", ["portrait", "landscape"])
-def test_take_a_number(browser: Browser, server: LiveServer, orientation: str) -> None:
+def test_take_a_number(browser: Browser, server: HallServer, orientation: str) -> None:
     viewport = PORTRAIT if orientation == "portrait" else LANDSCAPE
     page = open_kiosk(browser, server, viewport)
     expect(page.locator("#hall-name")).to_have_text("青枫街道政务服务中心")
@@ -158,7 +162,7 @@ def test_take_a_number(browser: Browser, server: LiveServer, orientation: str) -
 
 
 @pytest.mark.parametrize("how", ["dblclick", "two quick taps"])
-def test_double_tap_issues_one_ticket(browser: Browser, server: LiveServer, http: httpx.Client,
+def test_double_tap_issues_one_ticket(browser: Browser, server: HallServer, http: httpx.Client,
                                       how: str) -> None:
     page = open_kiosk(browser, server, PORTRAIT)
     go_to_service(page)
@@ -186,7 +190,7 @@ def test_double_tap_issues_one_ticket(browser: Browser, server: LiveServer, http
 
 
 def test_lost_answer_is_retried_with_the_same_request_id(
-    browser: Browser, server: LiveServer, http: httpx.Client
+    browser: Browser, server: HallServer, http: httpx.Client
 ) -> None:
     """The server issued the ticket but the answer never arrived: the kiosk says "network
     problem"; the resident taps again and gets that same ticket, not a second one."""
@@ -222,7 +226,7 @@ def test_lost_answer_is_retried_with_the_same_request_id(
     page.context.close()
 
 
-def test_api_errors_are_shown_in_plain_words(browser: Browser, server: LiveServer) -> None:
+def test_api_errors_are_shown_in_plain_words(browser: Browser, server: HallServer) -> None:
     page = open_kiosk(browser, server, PORTRAIT)
     go_to_service(page)
     refusal = {"error": "closed", "message": "今日取号已截止，请明天再来",
@@ -242,7 +246,38 @@ def test_api_errors_are_shown_in_plain_words(browser: Browser, server: LiveServe
     page.context.close()
 
 
-def test_english_switch_changes_every_text(browser: Browser, server: LiveServer) -> None:
+def test_unenrolled_kiosk_says_so_instead_of_issuing(browser: Browser, server: HallServer,
+                                                     http: httpx.Client) -> None:
+    """A kiosk opened without its device token can show the catalogue (public) but may not
+    issue: the server refuses with 401 and the page says why in plain words."""
+    page = new_page(browser, PORTRAIT, has_touch=True)
+    response = page.goto(f"{server.base}/kiosk?k=k1")  # no #token=...: never enrolled
+    assert response is not None and response.status == 200
+    expect(page.locator(".tile-category").first).to_be_visible(timeout=WAIT_MS)
+    go_to_service(page)
+    before = waiting(http, QUEUE)
+    with page.expect_response(is_issue) as refused:
+        page.locator("#take").click()
+    assert refused.value.status == 401
+    assert "authorization" not in refused.value.request.headers
+    body = refused.value.json()
+    assert body["message"] == "本机尚未启用，请到咨询台取号", body
+    assert body["message_en"], body
+    alert = page.locator("#take-error")
+    expect(alert).to_contain_text(body["message"])
+    assert "{" not in alert.inner_text() and "401" not in alert.inner_text()
+    assert_inside_viewport(page, alert)
+    expect(page.locator("#take")).to_be_enabled()
+    expect(page.locator("#view-service")).to_be_visible()  # no ticket screen
+    screenshot(page, "kiosk-portrait-unenrolled")
+    page.locator(".lang-btn[data-lang=en]").click()
+    expect(alert).to_contain_text(body["message_en"])
+    assert waiting(http, QUEUE) == before
+    assert_no_js_errors(page)
+    page.context.close()
+
+
+def test_english_switch_changes_every_text(browser: Browser, server: HallServer) -> None:
     page = open_kiosk(browser, server, LANDSCAPE)
     page.locator(".lang-btn[data-lang=en]").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -276,10 +311,10 @@ def test_english_switch_changes_every_text(browser: Browser, server: LiveServer)
     page.context.close()
 
 
-def test_ticket_screen_and_idle_pages_return_home(browser: Browser, server: LiveServer) -> None:
+def test_ticket_screen_and_idle_pages_return_home(browser: Browser, server: HallServer) -> None:
     page = new_page(browser, PORTRAIT, has_touch=True)
     page.clock.install()
-    page.goto(f"{server.base}/kiosk?k=k1")
+    page.goto(server.kiosk_url("k1"))
     expect(page.locator(".tile-category").first).to_be_visible(timeout=WAIT_MS)
     # A page left alone for 60 s goes home.
     go_to_service(page)
@@ -300,7 +335,7 @@ def test_ticket_screen_and_idle_pages_return_home(browser: Browser, server: Live
 
 
 def test_kiosk_without_printer_says_tickets_are_on_screen(browser: Browser,
-                                                          server: LiveServer) -> None:
+                                                          server: HallServer) -> None:
     page = open_kiosk(browser, server, PORTRAIT, kiosk="k2")
     banner = page.locator("#printer-banner")
     expect(banner).to_have_text("本机号票显示在屏幕上，请扫码或拍照保存")
@@ -315,7 +350,7 @@ def test_kiosk_without_printer_says_tickets_are_on_screen(browser: Browser,
     page.context.close()
 
 
-def test_unknown_kiosk_is_a_clear_404(browser: Browser, server: LiveServer) -> None:
+def test_unknown_kiosk_is_a_clear_404(browser: Browser, server: HallServer) -> None:
     page = new_page(browser, PORTRAIT)
     response = page.goto(f"{server.base}/kiosk?k=<b>nope</b>")
     assert response is not None and response.status == 404
@@ -325,10 +360,11 @@ def test_unknown_kiosk_is_a_clear_404(browser: Browser, server: LiveServer) -> N
     page.context.close()
 
 
-def test_desk_issues_a_green_channel_ticket(browser: Browser, server: LiveServer,
+def test_desk_issues_a_green_channel_ticket(browser: Browser, server: HallServer,
                                             http: httpx.Client) -> None:
     page = new_page(browser, {"width": 1366, "height": 900})
-    page.goto(f"{server.base}/desk")
+    sign_in_page(page, server, "/desk")  # signed out, /desk sends the browser to /login first
+    assert page.locator('meta[name="csrf-token"]').get_attribute("content")
     page.locator(".d-choice", has_text="老年人优待证办理").click()
     page.locator("#d-issue").click()
     expect(page.locator("#d-error")).to_have_text("请选择或填写绿色通道原因")
@@ -371,7 +407,7 @@ def test_event_stream_reconnects_with_since_after_a_restart(browser: Browser,
         with api(server) as http:
             assert http.post("/api/tickets", json={"service": SERVICE_ID}).status_code == 201
         expect(count).to_have_text("等候 2 人", timeout=30_000)
-        assert any(re.search(r"/ws/events\?since=\d+$", url) for url in sockets), sockets
+        assert any(re.search(r"/ws/events\?since=\d+&token=", url) for url in sockets), sockets
         assert_no_js_errors(page)
         page.context.close()
     finally:

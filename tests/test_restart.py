@@ -7,11 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from auth_support import add_user, sign_in
 from live_server import LiveServer
 
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    add_user(db_url, "sup", "supervisor")
     live = LiveServer(db_url, tmp_path / "data")
     live.start()
     try:
@@ -22,6 +24,7 @@ def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 
 def test_state_survives_sigkill(server: LiveServer) -> None:
     with httpx.Client(base_url=server.base, timeout=10) as http:
+        sign_in(http, "sup")
         tickets = [
             http.post("/api/tickets", json={"service": "elderly-card"}).json() for _ in range(3)
         ]
@@ -39,6 +42,7 @@ def test_state_survives_sigkill(server: LiveServer) -> None:
     server.start()
 
     with httpx.Client(base_url=server.base, timeout=10) as http:
+        sign_in(http, "sup")
         # Nothing of the ledger is lost (printers starting up may add device events on top).
         assert http.get("/healthz").json()["seq"] >= head
         states = [http.get(f"/api/tickets/{t['token']}").json()["state"] for t in tickets]

@@ -1,7 +1,8 @@
 """A ticket's status page (/t/<token>, the QR code's target) on a phone-sized headless Chromium.
 
 It must follow the hall live, without a reload: people ahead goes down as windows call others,
-and when the ticket itself is called the page names the window to go to.
+and when the ticket itself is called the page names the window to go to. The page itself is
+public (holding the token is the permission); the hall is driven by a signed-in supervisor.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from browser_support import (
     NO_PRINTERS,
     PHONE,
     WAIT_MS,
+    HallServer,
     api,
     assert_inside_viewport,
     assert_no_horizontal_overflow,
@@ -25,7 +27,6 @@ from browser_support import (
     screenshot,
     start_server,
 )
-from live_server import LiveServer
 from playwright.sync_api import Browser, Page, expect
 
 SERVICE = "elderly-card"  # 老年人优待证办理, queue B; windows 1 and 2 serve everything
@@ -37,7 +38,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def server(tmp_path: Any) -> Iterator[LiveServer]:
+def server(tmp_path: Any) -> Iterator[HallServer]:
     live = start_server(tmp_path, NO_PRINTERS)
     try:
         yield live
@@ -46,7 +47,7 @@ def server(tmp_path: Any) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def http(server: LiveServer) -> Iterator[httpx.Client]:
+def http(server: HallServer) -> Iterator[httpx.Client]:
     with api(server) as client:
         yield client
 
@@ -67,7 +68,7 @@ def post(http: httpx.Client, path: str, body: dict[str, Any] | None = None) -> d
     return result
 
 
-def open_status(browser: Browser, server: LiveServer, token: str, lang: str = "") -> Page:
+def open_status(browser: Browser, server: HallServer, token: str, lang: str = "") -> Page:
     page = new_page(browser, PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     suffix = f"?lang={lang}" if lang else ""
     response = page.goto(f"{server.base}/t/{token}{suffix}")
@@ -78,7 +79,7 @@ def open_status(browser: Browser, server: LiveServer, token: str, lang: str = ""
     return page
 
 
-def test_people_ahead_and_window_update_live(browser: Browser, server: LiveServer,
+def test_people_ahead_and_window_update_live(browser: Browser, server: HallServer,
                                              http: httpx.Client) -> None:
     first, _second, third = issue(http, 3)
     page = open_status(browser, server, third["token"])
@@ -127,7 +128,7 @@ def test_people_ahead_and_window_update_live(browser: Browser, server: LiveServe
     page.context.close()
 
 
-def test_english_status_page(browser: Browser, server: LiveServer, http: httpx.Client) -> None:
+def test_english_status_page(browser: Browser, server: HallServer, http: httpx.Client) -> None:
     _first, second = issue(http, 2)
     # Without JavaScript (some in-app browsers) the server-rendered page says the same words.
     plain = new_page(browser, PHONE, is_mobile=True, java_script_enabled=False)
@@ -153,7 +154,7 @@ def test_english_status_page(browser: Browser, server: LiveServer, http: httpx.C
     page.context.close()
 
 
-def test_unknown_token_is_a_friendly_404(browser: Browser, server: LiveServer) -> None:
+def test_unknown_token_is_a_friendly_404(browser: Browser, server: HallServer) -> None:
     page = new_page(browser, PHONE, is_mobile=True)
     response = page.goto(f"{server.base}/t/no-such-ticket")
     assert response is not None and response.status == 404

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onestop.queue.errors import NotFound
 from onestop.queue.states import Priority
+from onestop.web.access import Forbidden, Principal, allow
 
 KioskId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Token = Annotated[str, Path(min_length=1, max_length=64)]
@@ -40,10 +41,12 @@ def _hall(request: Request) -> Any:
     return request.app.state.hall
 
 
-def _kiosk(hall: Any, kiosk_id: str) -> Any:
+def _kiosk(hall: Any, kiosk_id: str, principal: Principal | None = None) -> Any:
     kiosk = hall.config.kiosk(kiosk_id)
     if kiosk is None:
         raise NotFound(f"没有这台取号机：{kiosk_id}", f"unknown kiosk {kiosk_id!r}")
+    if principal is not None and not principal.may_use_kiosk(kiosk_id):
+        raise Forbidden("本机的令牌属于另一台取号机", "this device token belongs to another kiosk")
     return kiosk
 
 
@@ -54,25 +57,32 @@ def _with_links(hall: Any, ticket: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/api/kiosks")
-async def list_kiosks(request: Request) -> list[dict[str, Any]]:
+async def list_kiosks(
+    request: Request, _: Annotated[Principal, allow("kiosk.read")]
+) -> list[dict[str, Any]]:
     hall = _hall(request)
     result: list[dict[str, Any]] = hall.kiosks.all_health()
     return result
 
 
 @router.get("/api/kiosks/{kiosk}")
-async def kiosk_status(kiosk: KioskId, request: Request) -> dict[str, Any]:
+async def kiosk_status(
+    kiosk: KioskId, request: Request, principal: Annotated[Principal, allow("kiosk.read")]
+) -> dict[str, Any]:
     """The kiosk page asks before offering "take a number": is my printer ready?"""
     hall = _hall(request)
-    _kiosk(hall, kiosk)
+    _kiosk(hall, kiosk, principal)
     result: dict[str, Any] = hall.kiosks.health(kiosk)
     return result
 
 
 @router.post("/api/kiosks/{kiosk}/tickets", status_code=status.HTTP_201_CREATED)
-async def kiosk_issue(kiosk: KioskId, body: KioskIssue, request: Request) -> dict[str, Any]:
+async def kiosk_issue(
+    kiosk: KioskId, body: KioskIssue, request: Request,
+    principal: Annotated[Principal, allow("kiosk.issue")],
+) -> dict[str, Any]:
     hall = _hall(request)
-    _kiosk(hall, kiosk)
+    _kiosk(hall, kiosk, principal)
     key = f"{kiosk}:{body.request_id}" if body.request_id else None
     printing = kiosk in hall.kiosks.printers
     ticket: dict[str, Any] = await hall.db(
@@ -87,7 +97,9 @@ async def kiosk_issue(kiosk: KioskId, body: KioskIssue, request: Request) -> dic
 
 
 @router.post("/api/desk/tickets", status_code=status.HTTP_201_CREATED)
-async def desk_issue(body: DeskIssue, request: Request) -> dict[str, Any]:
+async def desk_issue(
+    body: DeskIssue, request: Request, _: Annotated[Principal, allow("desk.issue")]
+) -> dict[str, Any]:
     """首问责任岗: a green-channel ticket issued for a resident, with the reason recorded."""
     hall = _hall(request)
     if body.print_at is not None:
@@ -105,7 +117,9 @@ async def desk_issue(body: DeskIssue, request: Request) -> dict[str, Any]:
 
 
 @router.get("/api/health")
-async def health(request: Request) -> dict[str, Any]:
+async def health(
+    request: Request, _: Annotated[Principal, allow("health.read")]
+) -> dict[str, Any]:
     """For staff and monitoring: every device's health and the event stream's position."""
     hall = _hall(request)
     printers = hall.kiosks.all_health()
@@ -119,7 +133,9 @@ async def health(request: Request) -> dict[str, Any]:
 
 @router.get("/t/{token}/qr.svg", response_class=Response,
             responses={200: {"content": {"image/svg+xml": {}}}})
-async def ticket_qr(token: Token, request: Request) -> Response:
+async def ticket_qr(
+    token: Token, request: Request, _: Annotated[Principal, allow("ticket.read")]
+) -> Response:
     """The same QR code the ticket carries, for the screen when the paper does not come."""
     hall = _hall(request)
     await hall.db(hall.engine.ticket_status, token)  # 404 for unknown tokens

@@ -11,19 +11,20 @@ Static files are served by the application at /static/kiosk/ (see STATIC_DIR).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import OperationalError
 
 from onestop.drivers.escpos.printer import MESSAGES as PRINTER_MESSAGES
 from onestop.queue.errors import NotFound
+from onestop.web.access import MATRIX, Forbidden, csrf_token, resolve
+from onestop.web.static_files import VersionedStatic
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -258,21 +259,7 @@ def format_wait(lang: str, seconds: float | None, zero_key: str = "wait_soon") -
     return fmt(lang, "wait_hours", h=minutes // 60, m=minutes % 60)
 
 
-_static_versions: dict[str, tuple[float, str]] = {}
-
-
-def static_url(name: str) -> str:
-    """/static/kiosk/<name>?v=<content hash>: a kiosk that runs for weeks picks up new files."""
-    path = STATIC_DIR / name
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        return f"{STATIC_URL}/{name}"
-    cached = _static_versions.get(name)
-    if cached is None or cached[0] != mtime:
-        cached = (mtime, hashlib.sha256(path.read_bytes()).hexdigest()[:10])
-        _static_versions[name] = cached
-    return f"{STATIC_URL}/{name}?v={cached[1]}"
+static_url = VersionedStatic(STATIC_DIR, STATIC_URL).url
 
 
 templates.env.globals["static_url"] = static_url
@@ -387,12 +374,17 @@ def _counter_text(lang: str, ticket: dict[str, Any], counters: dict[str, dict[st
 
 
 @router.get("/desk", response_class=HTMLResponse)
-async def desk_page(request: Request) -> HTMLResponse:
+async def desk_page(request: Request) -> Response:
     """首问责任岗: green-channel tickets issued on a resident's behalf.
 
-    TODO(issue [3/5]): sign-in. Only desk staff may open this page and POST /api/desk/tickets;
-    the staff member's id should then be recorded with the ticket's reason.
+    Only desk staff (and supervisors, admins) may open it; others are sent to sign in.
     """
     hall = _hall(request)
+    principal = await resolve(request)
+    if principal.kind == "public":
+        return RedirectResponse("/login?next=/desk", status_code=303)
+    if principal.role not in MATRIX["desk.issue"]:
+        raise Forbidden("您的账号无权使用首问服务台", "your account may not use the desk")
     boot = _boot(hall, "zh", reasons=list(DESK_REASONS))
-    return _page(request, "desk.html", {"lang": "zh", "hall": hall.config.hall, "boot": boot})
+    return _page(request, "desk.html", {"lang": "zh", "hall": hall.config.hall, "boot": boot,
+                                        "csrf_token": csrf_token(request)})

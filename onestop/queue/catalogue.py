@@ -28,6 +28,9 @@ class HallInfo(Strict):
     name_en: Text
     timezone: str = "Asia/Shanghai"
     site: Slug = "main"
+    public_screen: bool = Field(
+        True, description="The hall screen and its live data may be viewed without a device token."
+    )
 
 
 class ServiceItem(Strict):

@@ -8,7 +8,7 @@ serialised by BEGIN IMMEDIATE. Events are published on the bus only after the co
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -380,6 +380,29 @@ class QueueEngine:
                 tx, "ticket.printed" if printed else "ticket.print_failed", updated,
                 kiosk=row.kiosk, printer_state=state, message=message,
             )
+
+    def record(self, type_: str, change: Callable[[Connection, datetime], dict[str, Any]]
+               ) -> dict[str, Any]:
+        """Run `change(conn, now)` and log what it returns as one ledger event, atomically.
+
+        For hall data kept beside the queue (notices, rotas): their writes get the same
+        guarantee as ticket changes, and screens hear of them on the same stream."""
+        with self._write() as tx:
+            data = change(tx.conn, tx.now)
+            self._event(tx, type_, data)
+            return data
+
+    def waiting_for(self, number: int, limit: int = 200) -> list[dict[str, Any]]:
+        """Waiting tickets this window may call, in the order "call next" would take them
+        (before the fairness guard's occasional normal ticket)."""
+        if self.config.counter(number) is None:
+            raise NotFound(f"没有{number}号窗口", f"unknown window {number}")
+        with self.store.read() as conn:
+            query = policy.next_ticket_query(
+                number, self.config.counter_services(number), self.config.policy,
+                self.time.now(), lock=False, limit=limit,
+            )
+            return [ticket_view(r, self.config, self.time) for r in conn.execute(query)]
 
     def record_device(self, device: str, kind: str, state: str, ok: bool, message: str) -> None:
         """A device changed health (printer out of paper, LED bus unplugged): into the ledger,

@@ -32,8 +32,11 @@ def next_ticket_query(
     policy: CallingPolicy,
     now: datetime,
     normal_only: bool = False,
+    lock: bool = True,
+    limit: int = 1,
 ) -> sa.Select[Any]:
-    """A SELECT of the best ticket row for this window, locking it (SKIP LOCKED on PostgreSQL)."""
+    """A SELECT of the best ticket rows for this window, locking them (SKIP LOCKED on PostgreSQL)
+    unless `lock` is False (a read-only preview of the order)."""
     t = tickets.c
     servable = sa.or_(
         t.target_counter == counter,
@@ -57,9 +60,10 @@ def next_ticket_query(
             t.sort_at,
             t.id,
         )
-        .limit(1)
-        .with_for_update(skip_locked=True)
+        .limit(limit)
     )
+    if lock:
+        query = query.with_for_update(skip_locked=True)
     if normal_only:
         query = query.where(t.priority_rank == NORMAL_RANK)
     return query

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from onestop.queue.states import Outcome, Priority
+from onestop.web.access import Forbidden, Principal, allow
 
 CounterNo = Annotated[int, Path(ge=1, le=9999, description="Window number, e.g. 3 for 3号窗口")]
 
@@ -57,27 +58,44 @@ def _hall(request: Request) -> Any:
     return request.app.state.hall
 
 
+async def window_actor(
+    counter: CounterNo, principal: Annotated[Principal, allow("window.act")]
+) -> Principal:
+    """Window operations: a clerk only at the window they are signed in to."""
+    if not principal.may_act_at(counter):
+        if principal.window is None:
+            raise Forbidden("请先选择您所在的窗口", "choose your window first")
+        raise Forbidden(f"您已登录在{principal.window}号窗口，不能操作{counter}号窗口",
+                        f"you are signed in at window {principal.window}, not {counter}")
+    return principal
+
+
+AtWindow = Annotated[Principal, Depends(window_actor)]
+
+
 @catalogue.get("/services")
-async def list_services(request: Request) -> list[dict[str, Any]]:
+async def list_services(request: Request, _: Annotated[Principal, allow("catalogue.read")]) -> list[dict[str, Any]]:
     return [s.model_dump() for s in _hall(request).config.services]
 
 
 @catalogue.get("/queues")
-async def list_queues(request: Request) -> list[dict[str, Any]]:
+async def list_queues(request: Request, _: Annotated[Principal, allow("catalogue.read")]) -> list[dict[str, Any]]:
     hall = _hall(request)
     result: list[dict[str, Any]] = await hall.db(hall.engine.queues)
     return result
 
 
 @catalogue.get("/counters")
-async def list_counters(request: Request) -> list[dict[str, Any]]:
+async def list_counters(request: Request, _: Annotated[Principal, allow("counters.read")]) -> list[dict[str, Any]]:
     hall = _hall(request)
     result: list[dict[str, Any]] = await hall.db(hall.engine.counters)
     return result
 
 
 @kiosk.post("/tickets", status_code=status.HTTP_201_CREATED)
-async def issue_ticket(body: IssueRequest, request: Request) -> dict[str, Any]:
+async def issue_ticket(
+    body: IssueRequest, request: Request, _: Annotated[Principal, allow("ticket.issue")]
+) -> dict[str, Any]:
     hall = _hall(request)
     ticket: dict[str, Any] = await hall.db(
         hall.engine.issue, body.service, body.priority, body.reason
@@ -88,7 +106,8 @@ async def issue_ticket(body: IssueRequest, request: Request) -> dict[str, Any]:
 
 @kiosk.get("/tickets/{token}")
 async def ticket_status(
-    token: Annotated[str, Path(max_length=64)], request: Request
+    token: Annotated[str, Path(max_length=64)], request: Request,
+    _: Annotated[Principal, allow("ticket.read")],
 ) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.ticket_status, token)
@@ -97,7 +116,8 @@ async def ticket_status(
 
 @kiosk.post("/tickets/{token}/cancel")
 async def cancel_ticket(
-    token: Annotated[str, Path(max_length=64)], request: Request
+    token: Annotated[str, Path(max_length=64)], request: Request,
+    _: Annotated[Principal, allow("ticket.cancel")],
 ) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.cancel, token)
@@ -105,35 +125,35 @@ async def cancel_ticket(
 
 
 @windows.post("/{counter}/call-next", responses={204: {"description": "Nobody waits"}})
-async def call_next(counter: CounterNo, request: Request) -> Any:
+async def call_next(counter: CounterNo, request: Request, _: AtWindow) -> Any:
     hall = _hall(request)
     result = await hall.db(hall.engine.call_next, counter)
     return Response(status_code=204) if result is None else result
 
 
 @windows.post("/{counter}/call")
-async def call_ticket(counter: CounterNo, body: CallRequest, request: Request) -> dict[str, Any]:
+async def call_ticket(counter: CounterNo, body: CallRequest, request: Request, _: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.call, counter, body.ticket)
     return result
 
 
 @windows.post("/{counter}/recall")
-async def recall(counter: CounterNo, request: Request) -> dict[str, Any]:
+async def recall(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.recall, counter)
     return result
 
 
 @windows.post("/{counter}/start")
-async def start(counter: CounterNo, request: Request) -> dict[str, Any]:
+async def start(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.start, counter)
     return result
 
 
 @windows.post("/{counter}/finish")
-async def finish(counter: CounterNo, body: FinishRequest, request: Request) -> dict[str, Any]:
+async def finish(counter: CounterNo, body: FinishRequest, request: Request, _: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(
         hall.engine.finish, counter, body.outcome, body.promised_date, body.note
@@ -142,14 +162,14 @@ async def finish(counter: CounterNo, body: FinishRequest, request: Request) -> d
 
 
 @windows.post("/{counter}/no-show")
-async def no_show(counter: CounterNo, request: Request) -> dict[str, Any]:
+async def no_show(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.no_show, counter)
     return result
 
 
 @windows.post("/{counter}/transfer")
-async def transfer(counter: CounterNo, body: TransferRequest, request: Request) -> dict[str, Any]:
+async def transfer(counter: CounterNo, body: TransferRequest, request: Request, _: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(
         hall.engine.transfer, counter, body.service, body.queue, body.counter, body.note
@@ -158,14 +178,14 @@ async def transfer(counter: CounterNo, body: TransferRequest, request: Request) 
 
 
 @windows.post("/{counter}/pause")
-async def pause(counter: CounterNo, body: PauseRequest, request: Request) -> dict[str, Any]:
+async def pause(counter: CounterNo, body: PauseRequest, request: Request, _: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.pause, counter, body.reason)
     return result
 
 
 @windows.post("/{counter}/resume")
-async def resume(counter: CounterNo, request: Request) -> dict[str, Any]:
+async def resume(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.resume, counter)
     return result

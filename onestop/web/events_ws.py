@@ -13,6 +13,8 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from onestop.queue.errors import DomainError
+from onestop.web.access import resolve
 from onestop.web.hub import Closed, Subscription
 
 CATCH_UP_LIMIT = 10_000
@@ -38,6 +40,9 @@ async def events(websocket: WebSocket) -> None:
         if since < 0:
             await websocket.close(code=1008, reason="since must be a non-negative integer")
             return
+    if not await _may_watch(websocket, hall):
+        await websocket.close(code=1008, reason="sign in, use a device token or a ticket link")
+        return
     sub = hall.hub.subscribe()
     reader = asyncio.create_task(_watch_disconnect(websocket, sub))
     try:
@@ -50,6 +55,25 @@ async def events(websocket: WebSocket) -> None:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await reader
+
+
+async def _may_watch(websocket: WebSocket, hall: Any) -> bool:
+    """Events carry only public facts (numbers, windows, counts), but a hall may keep its screen
+    private: then a device token, a staff session or a ticket link is needed."""
+    try:
+        principal = await resolve(websocket)
+    except DomainError:
+        return False
+    if principal.kind != "public" or hall.config.hall.public_screen:
+        return True
+    ticket = websocket.query_params.get("ticket")
+    if not ticket or len(ticket) > 64:
+        return False
+    try:
+        await hall.db(hall.engine.ticket_status, ticket)
+    except DomainError:
+        return False
+    return True
 
 
 async def _catch_up(websocket: WebSocket, hall: Any, since: int | None) -> int:

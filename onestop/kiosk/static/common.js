@@ -120,11 +120,36 @@
     return O.pickMessage(err, 'server_error');
   };
 
+  /* ---- credentials --------------------------------------------------------------------------
+   * A kiosk or hall-screen device is enrolled once by opening its page with #token=<device token>
+   * (printed by `onestop device add`); the token is kept in localStorage and sent as a bearer
+   * token, never put back in the address bar. Staff pages send the session's CSRF token.
+   */
+  (function enrol() {
+    var match = /(?:^|[#&])token=([A-Za-z0-9_-]+)/.exec(location.hash || '');
+    if (match) {
+      try { localStorage.setItem('onestop.deviceToken', match[1]); } catch (e) { /* private mode */ }
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+  })();
+  O.deviceToken = function () {
+    try { return localStorage.getItem('onestop.deviceToken'); } catch (e) { return null; }
+  };
+  O.csrfToken = function () {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute('content') : null;
+  };
+
   O.api = function (method, url, body, timeoutMs) {
     var controller = typeof AbortController === 'function' ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, timeoutMs || 10000) : null;
-    var init = { method: method, headers: { Accept: 'application/json' }, cache: 'no-store' };
+    var init = { method: method, headers: { Accept: 'application/json' }, cache: 'no-store',
+                 credentials: 'same-origin' };
     if (controller) init.signal = controller.signal;
+    var device = O.deviceToken();
+    if (device) init.headers.Authorization = 'Bearer ' + device;
+    var csrf = O.csrfToken();
+    if (csrf && method !== 'GET') init.headers['X-CSRF-Token'] = csrf;
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
@@ -189,7 +214,12 @@
   EventStream.prototype._connect = function () {
     var self = this;
     var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/events';
-    if (this.lastSeq !== null) url += '?since=' + encodeURIComponent(this.lastSeq);
+    var params = [];
+    if (this.lastSeq !== null) params.push('since=' + encodeURIComponent(this.lastSeq));
+    var device = O.deviceToken();
+    if (device) params.push('token=' + encodeURIComponent(device));
+    if (O.ticketToken) params.push('ticket=' + encodeURIComponent(O.ticketToken));
+    if (params.length) url += '?' + params.join('&');
     var socket;
     try {
       socket = new WebSocket(url);
@@ -200,6 +230,11 @@
     this.socket = socket;
     socket.onopen = function () {
       self.retryMs = 1000;
+      // A reconnect with ?since= that missed nothing sends no message: open means connected.
+      if (!self.connected) {
+        self.connected = true;
+        self.onStatus(true);
+      }
     };
     socket.onmessage = function (message) {
       var event;

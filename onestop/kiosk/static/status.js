@@ -10,6 +10,7 @@
   var O = window.Onestop;
   var boot = O.boot;
   var TOKEN = boot.token;
+  O.ticketToken = TOKEN; // lets a private hall screen's event stream admit this ticket's holder
   var FINAL = { done: 'done_msg', no_show: 'no_show_msg', cancelled: 'cancelled_msg' };
   var DEBOUNCE_MS = 200;
 

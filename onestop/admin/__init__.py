@@ -1,0 +1,1 @@
+"""Admin and supervisor pages: the day's live overview, notices, windows, staff, devices."""

@@ -1,0 +1,82 @@
+"""Reads the counter terminal needs beyond the window routes in onestop.web.api.
+
+Both are guarded exactly like the window operations: a clerk sees only the window they are
+signed in to; supervisors and admins may look at any window.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from onestop.queue.errors import NotFound
+from onestop.web.api import AtWindow, CounterNo
+
+router = APIRouter(prefix="/api/counters", tags=["windows"])
+
+
+def _seconds(later: datetime, earlier: str | None) -> int | None:
+    if earlier is None:
+        return None
+    return max(0, int((later - datetime.fromisoformat(earlier)).total_seconds()))
+
+
+def window_today(hall: Any, number: int) -> dict[str, Any]:
+    """The window's state, today's count served there and the ticket at it, with its timings.
+
+    waited_seconds: from issue until the resident was called (fixed once called; a transferred
+    ticket counts from its first issue). since_called_seconds: since the call, until service
+    starts. served_seconds: since service started. All from the server's clock, so a terminal
+    only adds its own elapsed time and never depends on the PC's clock."""
+    now = hall.engine.time.now()
+    view = next((c for c in hall.engine.counters() if c["number"] == number), None)
+    if view is None:
+        raise NotFound(f"没有{number}号窗口", f"unknown window {number}")
+    ticket = view.get("ticket")
+    timing: dict[str, int | None] = {
+        "waited_seconds": None, "since_called_seconds": None, "served_seconds": None,
+    }
+    if ticket is not None:
+        called = ticket.get("called_at")
+        started = ticket.get("started_at")
+        if called is not None:
+            timing["waited_seconds"] = _seconds(datetime.fromisoformat(called), ticket["issued_at"])
+        if ticket["state"] == "called":
+            timing["since_called_seconds"] = _seconds(now, called)
+        elif ticket["state"] == "serving":
+            timing["served_seconds"] = _seconds(now, started)
+    return {
+        "counter": number,
+        "name": view["name"],
+        "name_en": view["name_en"],
+        "state": view["state"],
+        "pause_reason": view["pause_reason"],
+        "services": view["services"],
+        "served_today": view["served_today"],
+        "ticket": ticket,
+        **timing,
+        "now": hall.engine.time.iso(now),
+    }
+
+
+@router.get("/{counter}/waiting")
+async def waiting(
+    counter: CounterNo,
+    request: Request,
+    _: AtWindow,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
+) -> list[dict[str, Any]]:
+    """Waiting tickets this window may call, in calling order (for "call a specific ticket")."""
+    hall = request.app.state.hall
+    result: list[dict[str, Any]] = await hall.db(hall.engine.waiting_for, counter, limit)
+    return result
+
+
+@router.get("/{counter}/today")
+async def today(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
+    """Today's count served at this window and its current ticket with waited/served seconds."""
+    hall = request.app.state.hall
+    result: dict[str, Any] = await hall.db(window_today, hall, counter)
+    return result

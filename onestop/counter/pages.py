@@ -1,0 +1,156 @@
+"""The clerk's counter terminal (窗口叫号终端) at GET /counter.
+
+A thin page: counter.js talks to the window routes (/api/counters/{n}/...), the reads in
+onestop.counter.api and the event stream, like any other client. It reuses the residents' pages'
+base template, common.css and common.js (API calls with the CSRF header, the reconnecting event
+stream). Every word the script says lives in TEXTS and reaches the page as JSON; data is only
+ever put into the page as text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from onestop.kiosk import pages as kiosk_pages
+from onestop.web.access import MATRIX, csrf_token, resolve
+from onestop.web.static_files import VersionedStatic
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+STATIC_URL = "/static/counter"
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        # counter.html extends the residents' base.html (common.css, common.js, boot JSON).
+        loader=jinja2.ChoiceLoader([
+            jinja2.FileSystemLoader(TEMPLATES_DIR),
+            jinja2.FileSystemLoader(kiosk_pages.TEMPLATES_DIR),
+        ]),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
+
+PAUSE_REASONS = ("午餐", "会议", "后台办理")
+ROLE_NAMES = {"admin": "管理员", "supervisor": "值班主任", "clerk": "窗口工作人员",
+              "desk": "首问责任岗", "kiosk": "取号机", "screen": "叫号大屏"}
+
+TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "html_lang": "zh-CN",
+        "network_error": "网络异常，请检查网络后重试",
+        "server_error": "系统暂时无法处理，请稍后重试",
+        "title": "窗口叫号终端",
+        "live": "实时",
+        "reconnecting": "连接中断，正在重连…",
+        "idle": "空闲，请叫号",
+        "paused": "暂停服务：{reason}",
+        "counter_open": "服务中",
+        "counter_paused": "暂停：{reason}",
+        "state_called": "已叫号",
+        "state_serving": "办理中",
+        "priority_green": "绿色通道",
+        "priority_appointment": "预约",
+        "priority_normal": "普通",
+        "transferred_here": "转入本窗口",
+        "transfers": "已转办 {n} 次",
+        "recalls": "已重呼 {n} 次",
+        "nobody_waiting": "当前没有等候本窗口的群众",
+        "none_waiting": "暂无等候",
+        "called_ok": "已叫号 {number}",
+        "recalled_ok": "已重呼 {number}",
+        "started_ok": "{number} 开始办理",
+        "finished_ok": "{number} 已办结（{outcome}）",
+        "no_show_ok": "{number} 已标记过号",
+        "transferred_ok": "{number} 已转至{target}",
+        "paused_ok": "已暂停服务（{reason}）",
+        "resumed_ok": "已恢复服务",
+        "conflict": "操作未执行：{message}。页面已更新为最新状态。",
+        "refused": "操作未执行：{message}",
+        "signed_out": "登录已失效，请重新登录",
+        "window_changed": "本浏览器已改为在{window}登录，页面已切换",
+        "outcome_on_the_spot": "即办件",
+        "outcome_committed": "承诺件",
+        "outcome_consultation": "咨询件",
+        "need_date": "请选择承诺办结日期",
+        "need_reason": "请填写暂停原因",
+        "need_target": "请选择转办目标",
+        "committed_limit": "本事项承诺时限：{n} 个工作日",
+        "committed_now": "本事项为即办事项",
+        "waited_since_issue": "已等 {t}",
+        "call_this": "呼叫",
+        "persons": "{n} 人",
+        "more_waiting": "另有 {n} 人未列出",
+        "no_window": "您尚未被安排到任何窗口，请联系管理员",
+        "window_choice_state_paused": "暂停",
+        "window_choice_state_busy": "有号票",
+        "queue_option": "{prefix} · {name}",
+        "select_placeholder": "请选择…",
+    },
+    "en": {
+        "html_lang": "en",
+        "network_error": "Network problem: check the connection and try again",
+        "server_error": "The system cannot do this right now: try again in a moment",
+    },
+}
+
+
+counter_static_url = VersionedStatic(STATIC_DIR, STATIC_URL).url
+
+
+templates.env.globals["static_url"] = kiosk_pages.static_url
+templates.env.globals["counter_static_url"] = counter_static_url
+
+
+def _render(request: Request, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    context = {"t": TEXTS["zh"], "lang": "zh", **context}
+    response = templates.TemplateResponse(request, "counter.html", context,
+                                          status_code=status_code)
+    response.headers.update(kiosk_pages.SECURITY_HEADERS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _boot(hall: Any, principal: Any) -> dict[str, Any]:
+    config = hall.config
+    return {
+        "lang": "zh",
+        "texts": TEXTS,
+        "hall": {"name": config.hall.name, "name_en": config.hall.name_en,
+                 "timezone": config.hall.timezone},
+        "me": {"name": principal.name, "role": principal.role,
+               "counters": list(principal.counters), "window": principal.window,
+               "any_window": principal.role in ("admin", "supervisor")},
+        "queues": [{"id": q.id, "prefix": q.prefix, "name": q.name, "name_en": q.name_en,
+                    "services": config.queue_services(q.id)} for q in config.queues],
+        "services": {s.id: {"name": s.name, "name_en": s.name_en, "queue": s.queue,
+                            "committed_days": s.committed_days} for s in config.services},
+        "pause_reasons": list(PAUSE_REASONS),
+    }
+
+
+@router.get("/counter", response_class=HTMLResponse)
+async def counter_page(request: Request) -> Response:
+    """The terminal; a window picker first when the signed-in clerk has not chosen a window."""
+    hall = request.app.state.hall
+    principal = await resolve(request)
+    if principal.kind == "public":
+        return RedirectResponse("/login?next=/counter", status_code=303)
+    if principal.kind != "user" or principal.role not in MATRIX["window.act"]:
+        return _render(request, {"hall": hall.config.hall, "forbidden": True,
+                                 "who": principal.name,
+                                 "role_name": ROLE_NAMES.get(principal.role, principal.role)},
+                       status_code=403)
+    return _render(request, {"hall": hall.config.hall, "forbidden": False,
+                             "boot": _boot(hall, principal),
+                             "csrf_token": csrf_token(request)})

@@ -1,0 +1,66 @@
+"""Accounts and sign-in for tests: real users and devices in the real database, real sign-in.
+
+    add_user(db_url, "sup", "supervisor")              # password defaults to PASSWORD
+    add_device(db_url, "kiosk-k1", "kiosk", "k1")      # returns the bearer token
+    sign_in(client, "sup")                             # TestClient or httpx.Client
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onestop.queue.clock import SystemClock
+from onestop.queue.store import Store, migrate
+from onestop.web.accounts import Accounts
+
+PASSWORD = "correct-horse-battery"
+
+
+def _accounts(db_url: str) -> tuple[Accounts, Store]:
+    migrate(db_url)
+    store = Store(db_url)
+    return Accounts(store, SystemClock()), store
+
+
+def add_user(db_url: str, username: str, role: str, counters: list[int] | None = None,
+             password: str = PASSWORD) -> None:
+    accounts, store = _accounts(db_url)
+    try:
+        accounts.add_user(username, username, role, password, counters or [])
+    finally:
+        store.dispose()
+
+
+def add_device(db_url: str, name: str, role: str, kiosk: str | None = None) -> str:
+    accounts, store = _accounts(db_url)
+    try:
+        return accounts.add_device(name, role, kiosk)[1]
+    finally:
+        store.dispose()
+
+
+def sign_in(client: Any, username: str, password: str = PASSWORD, window: int | None = None
+            ) -> dict[str, Any]:
+    """Sign in through the real endpoints; afterwards the client sends the CSRF header."""
+    csrf = client.get("/auth/me").json()["csrf_token"]
+    response = client.post("/auth/login", json={"username": username, "password": password},
+                           headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 200, response.text
+    me: dict[str, Any] = response.json()
+    client.headers["X-CSRF-Token"] = me["csrf_token"]
+    if window is not None:
+        chosen = client.post("/auth/window", json={"counter": window})
+        assert chosen.status_code == 200, chosen.text
+        me = chosen.json()
+    return me
+
+
+async def sign_in_async(client: Any, username: str, password: str = PASSWORD) -> dict[str, Any]:
+    """sign_in for httpx.AsyncClient."""
+    csrf = (await client.get("/auth/me")).json()["csrf_token"]
+    response = await client.post("/auth/login", json={"username": username, "password": password},
+                                 headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 200, response.text
+    me: dict[str, Any] = response.json()
+    client.headers["X-CSRF-Token"] = me["csrf_token"]
+    return me
