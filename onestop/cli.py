@@ -178,10 +178,14 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
     app = create_app(settings, config)
     base = f"http://{settings.host}:{settings.port}"
     print(f"onestop {__version__}: {config.hall.name} ({_safe_url(settings.db_url())})")
+    first_kiosk = f"/kiosk?k={config.kiosks[0].id}" if config.kiosks else "/kiosk"
     for label, path in (
+        ("kiosk", first_kiosk),
+        ("counter terminal", "/counter"),
+        ("hall screen", "/screen"),
+        ("admin", "/admin"),
+        ("first-inquiry desk", "/desk"),
         ("API docs", "/docs"),
-        ("queues", "/api/queues"),
-        ("windows", "/api/counters"),
         ("live events (websocket)", "/ws/events"),
     ):
         print(f"  {label:<24} {base}{path}")
