@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -101,3 +102,19 @@ def engine(db_url: str, config: HallConfig, clock: ManualClock) -> Iterator[Queu
         yield engine
     finally:
         store.dispose()
+
+
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Iterator[Any]:
+    """A real `onestop serve` process on this test's database, with a supervisor account
+    ("sup"); tests that need more accounts add them before signing in."""
+    from auth_support import add_user
+    from live_server import LiveServer
+
+    add_user(db_url, "sup", "supervisor")
+    live = LiveServer(db_url, tmp_path / "data")
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()

@@ -8,28 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import websockets
-from auth_support import add_user, sign_in_async
+from auth_support import sign_in_async
 from live_server import LiveServer
 
 WAIT = 15.0
-
-
-@pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    add_user(db_url, "sup", "supervisor")
-    live = LiveServer(db_url, tmp_path / "data")
-    live.start()
-    try:
-        yield live
-    finally:
-        live.stop()
 
 
 async def receive(ws: Any, n: int) -> list[dict[str, Any]]:

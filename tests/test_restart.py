@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
-from auth_support import add_user, sign_in
+from auth_support import sign_in
 from live_server import LiveServer
-
-
-@pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    add_user(db_url, "sup", "supervisor")
-    live = LiveServer(db_url, tmp_path / "data")
-    live.start()
-    try:
-        yield live
-    finally:
-        live.stop()
 
 
 def test_state_survives_sigkill(server: LiveServer) -> None:

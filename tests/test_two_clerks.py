@@ -7,31 +7,17 @@ that the presses really overlap.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 from auth_support import add_user, sign_in
 from live_server import LiveServer
 
 ROUNDS = 30
 
 
-@pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    add_user(db_url, "sup", "supervisor")
+def test_simultaneous_call_next_never_shares_a_ticket(server: LiveServer, db_url: str) -> None:
     add_user(db_url, "clerk1", "clerk", counters=[1])
     add_user(db_url, "clerk2", "clerk", counters=[2])
-    live = LiveServer(db_url, tmp_path / "data")
-    live.start()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-def test_simultaneous_call_next_never_shares_a_ticket(server: LiveServer) -> None:
     with httpx.Client(base_url=server.base, timeout=30) as sup:
         sign_in(sup, "sup")
         for _ in range(ROUNDS * 2):
