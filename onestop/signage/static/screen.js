@@ -395,9 +395,12 @@
 
   /* Replayed after a reconnect: in the ledger when the socket opened (seq up to the head
    * /healthz reported then) and committed before the socket opened. Both must hold, so neither a
-   * slow /healthz answer nor a browser clock that jumped can silence a call made after. */
+   * slow /healthz answer nor a browser clock that jumped can silence a call made after. The
+   * opening time is the browser's estimate of the server clock, so it gets CLOCK_SLACK_MS of
+   * tolerance: a call committed just before the reconnect must not flash as news. */
+  var CLOCK_SLACK_MS = 1000;
   function isCatchUp(event, at) {
-    return event.seq <= catchUp.head && (at === null || at < catchUp.before);
+    return event.seq <= catchUp.head && (at === null || at < catchUp.before + CLOCK_SLACK_MS);
   }
 
   function apply(event) {
