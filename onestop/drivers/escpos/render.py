@@ -6,16 +6,14 @@ Chinese cells, size multipliers as dot doubling) rather than trying to look type
 
 from __future__ import annotations
 
-import functools
 import logging
-import shutil
-import subprocess
 import unicodedata
 from pathlib import Path
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from onestop.drivers import fonts
 from onestop.drivers.escpos.emulator import (
     PAPER_DOTS,
     Block,
@@ -23,6 +21,7 @@ from onestop.drivers.escpos.emulator import (
     PrintedQr,
     PrintedTicket,
 )
+from onestop.drivers.fonts import Font
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +29,7 @@ CELL = 24  # font A / Chinese cell height in dots; Latin cells are half as wide
 LINE_GAP = 6  # the default line spacing is about 30 dots
 MARGIN = 16
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
-#: Faces tried in order inside a font collection: monospaced Simplified Chinese first, because
-#: it matches a printer's fixed cells.
-PREFERRED_FACES = ("Noto Sans Mono CJK SC", "Noto Sans CJK SC", "WenQuanYi Zen Hei Mono",
-                   "WenQuanYi Micro Hei Mono", "Droid Sans Fallback")
-KNOWN_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-               "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-               "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-               "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
-FONT_GLOBS = ("NotoSansCJK*.tt[cf]", "NotoSansSC*.[ot]tf", "SourceHanSans*.tt[cf]",
-              "wqy-*.tt[cf]", "DroidSansFallback*.ttf")
 QR_EC = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
          "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
 
@@ -142,42 +130,6 @@ def _render_qr(code: PrintedQr, width: int) -> Image.Image:
     return image
 
 
-@functools.cache
 def cjk_font(size: int = CELL) -> Font:
     """The first installed font that can draw Chinese; Pillow's default (with a warning) if none."""
-    for path in _font_files():
-        font = _open_face(path, size)
-        if font is not None:
-            return font
-    log.warning("no CJK font found (install fonts-noto-cjk): Chinese will not be readable "
-                "in the emulator's PNGs")
-    return ImageFont.load_default(size)
-
-
-def _font_files() -> list[str]:
-    files = [p for p in KNOWN_FONTS if Path(p).exists()]
-    if shutil.which("fc-list"):
-        try:
-            listing = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True,
-                                     text=True, timeout=10, check=False).stdout
-        except (OSError, subprocess.SubprocessError):
-            listing = ""
-        files += sorted(line.split(":")[0].strip() for line in listing.splitlines() if line)
-    root = Path("/usr/share/fonts")
-    for pattern in FONT_GLOBS:
-        files += sorted(str(p) for p in root.rglob(pattern)) if root.exists() else []
-    return list(dict.fromkeys(files))
-
-
-def _open_face(path: str, size: int) -> ImageFont.FreeTypeFont | None:
-    faces: list[ImageFont.FreeTypeFont] = []
-    for index in range(16):  # a .ttc holds several faces; a .ttf has only index 0
-        try:
-            faces.append(ImageFont.truetype(path, size, index=index))
-        except OSError:
-            break
-    for name in PREFERRED_FACES:
-        for face in faces:
-            if face.getname()[0] == name:
-                return face
-    return faces[0] if faces else None
+    return fonts.cjk_font(size)
