@@ -128,11 +128,41 @@ class KioskDef(Strict):
     printer: PrinterDef = PrinterDef()
 
 
+class LedBusDef(Strict):
+    """One line to LED screens: an RS-485/RS-232 serial port or a TCP link to a controller.
+
+    Every screen on one line speaks the bus's protocol; `type` picks the transport."""
+
+    id: Slug
+    type: Literal["emulator", "serial", "tcp", "none"] = "emulator"
+    protocol: Literal["line", "alpha", "onbon-text", "onbon-graphic"] = "line"
+    device: str = Field("", description="Serial port or pyserial URL, e.g. /dev/ttyUSB0")
+    host: str = "127.0.0.1"
+    port: int = Field(5005, ge=1, le=65535)
+    baudrate: int = Field(9600, ge=1200, le=921600)
+    encoding: Literal["gb2312", "gbk"] = "gbk"
+
+
+class LedBoardDef(Strict):
+    """A screen on a bus: the hall's board (calls, waiting counts, a notice line) or a window's
+    own screen (the ticket called there, or "暂停服务")."""
+
+    id: Slug
+    bus: Slug
+    address: int = Field(ge=0, le=0xFFFE)
+    role: Literal["hall", "window"]
+    counter: int | None = Field(None, description="For a window screen: its window number")
+    width: int = Field(128, ge=16, le=4096, description="LED pixels across")
+    height: int = Field(32, ge=8, le=1024, description="LED pixels down")
+
+
 class HallConfig(Strict):
     hall: HallInfo
     policy: CallingPolicy = CallingPolicy()
     ticket: TicketTemplate = TicketTemplate()
     kiosks: list[KioskDef] = Field(default_factory=list)
+    led_buses: list[LedBusDef] = Field(default_factory=list)
+    led_boards: list[LedBoardDef] = Field(default_factory=list)
     queues: list[QueueDef] = Field(min_length=1)
     counters: list[CounterDef] = Field(min_length=1)
     clerks: list[ClerkDef] = Field(default_factory=list)
@@ -216,7 +246,37 @@ def cross_check(config: HallConfig) -> list[tuple[str, str]]:
                              f"a {k.printer.type} printer needs {needs}"))
         if k.printer.type == "usb" and not (k.printer.vendor_id and k.printer.product_id):
             problems.append((f"kiosks[{i}].printer", "a usb printer needs vendor_id and product_id"))
+    problems += _check_led(config, numbers)
     for q in config.queues:
         if not config.queue_services(q.id):
             problems.append(("queues", f"queue {q.id!r} has no service items"))
+    return problems
+
+
+def _check_led(config: HallConfig, windows: set[int]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    buses: dict[str, LedBusDef] = {}
+    for i, bus in enumerate(config.led_buses):
+        if bus.id in buses:
+            problems.append((f"led_buses[{i}].id", f"duplicate LED bus id {bus.id!r}"))
+        buses[bus.id] = bus
+        if bus.type == "serial" and not bus.device:
+            problems.append((f"led_buses[{i}].device", "a serial LED bus needs device"))
+    boards: set[str] = set()
+    addresses: set[tuple[str, int]] = set()
+    for i, board in enumerate(config.led_boards):
+        key = f"led_boards[{i}]"
+        if board.id in boards:
+            problems.append((f"{key}.id", f"duplicate LED board id {board.id!r}"))
+        boards.add(board.id)
+        if board.bus not in buses:
+            problems.append((f"{key}.bus", f"unknown LED bus {board.bus!r}; known: {sorted(buses)}"))
+        elif (board.bus, board.address) in addresses:
+            problems.append((f"{key}.address",
+                             f"address {board.address} is used twice on bus {board.bus!r}"))
+        addresses.add((board.bus, board.address))
+        if board.role == "window" and board.counter is None:
+            problems.append((f"{key}.counter", "a window screen needs its window number"))
+        if board.counter is not None and board.counter not in windows:
+            problems.append((f"{key}.counter", f"unknown window number {board.counter}"))
     return problems

@@ -1,0 +1,172 @@
+"""What the hall's LED screens say, worked out from the same events every screen follows.
+
+Pure: no I/O, no protocol. `LedHallState` takes the snapshot, then each ledger event, and says
+which screens changed; `window_content` and `hall_content` are the templates:
+
+- a window's screen: "A012 请到3号窗口" while the resident is called, "A012 正在办理" while being
+  served, the window's name when it waits for the next call, "暂停服务" with "请到Y号窗口"
+  (an open window for the same items) while it is paused;
+- the hall board: the latest call, waiting counts per queue (scrolling) and the first notice
+  showing now (scrolling).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from onestop.drivers.led.content import Colour, Effect, ScreenContent, TextLine
+from onestop.queue.catalogue import HallConfig
+
+HALL_BOARD = "hall"
+
+
+@dataclass
+class WindowNow:
+    number: int
+    paused: bool = False
+    pause_reason: str | None = None
+    ticket_id: int | None = None
+    ticket_number: str | None = None
+    serving: bool = False
+
+
+@dataclass(frozen=True)
+class LatestCall:
+    number: str
+    counter: int
+
+
+class LedHallState:
+    def __init__(self, config: HallConfig) -> None:
+        self.config = config
+        self.windows = {c.number: WindowNow(c.number) for c in config.counters}
+        self.waiting = {q.id: 0 for q in config.queues}
+        self.latest: LatestCall | None = None
+        self.notice: str | None = None
+
+    # -- input ------------------------------------------------------------------------------
+
+    def load(self, snapshot: dict[str, Any], notices: list[dict[str, Any]]) -> None:
+        for q in snapshot.get("queues", []):
+            if q.get("id") in self.waiting:
+                self.waiting[q["id"]] = int(q.get("waiting") or 0)
+        for c in snapshot.get("counters", []):
+            self._set_counter(c)
+            window = self.windows.get(c.get("number"))
+            ticket = c.get("ticket")
+            if window is not None and ticket:
+                self._seat(window, ticket)
+        calls = snapshot.get("recent_calls") or []
+        if calls and calls[0].get("counter") is not None:
+            self.latest = LatestCall(str(calls[0]["number"]), int(calls[0]["counter"]))
+        self._set_notices(notices)
+
+    def apply(self, type_: str, data: dict[str, Any]) -> tuple[set[str], bool]:
+        """Fold one event in; returns the screens it changed (window numbers as str, or
+        HALL_BOARD) and whether the change is a call (sent before anything else)."""
+        changed: set[str] = set()
+        urgent = False
+        for queue_id, count in (data.get("queues") or {}).items():
+            if queue_id in self.waiting and self.waiting[queue_id] != count:
+                self.waiting[queue_id] = int(count)
+                changed.add(HALL_BOARD)
+        ticket = data.get("ticket") or {}
+        counter = data.get("counter") or {}
+        if counter and self._set_counter(counter):
+            changed.add(str(counter["number"]))
+        if type_ in ("ticket.called", "ticket.recalled", "ticket.serving"):
+            window = self.windows.get(ticket.get("counter"))  # type: ignore[arg-type]
+            if window is not None:
+                self._seat(window, ticket)
+                changed.add(str(window.number))
+                if type_ != "ticket.serving":
+                    self.latest = LatestCall(str(ticket["number"]), window.number)
+                    changed.add(HALL_BOARD)
+                    urgent = True
+        elif type_ in ("ticket.finished", "ticket.no_show", "ticket.transferred",
+                       "ticket.cancelled"):
+            for window in self.windows.values():
+                if window.ticket_id is not None and window.ticket_id == ticket.get("id"):
+                    window.ticket_id = window.ticket_number = None
+                    window.serving = False
+                    changed.add(str(window.number))
+        elif type_ == "notice.changed":
+            before = self.notice
+            self._set_notices(data.get("notices") or [])
+            if self.notice != before:
+                changed.add(HALL_BOARD)
+        if type_ in ("counter.paused", "counter.resumed"):
+            # Another window's pause changes where a paused window sends its residents.
+            changed.update(str(w.number) for w in self.windows.values() if w.paused)
+        return changed, urgent
+
+    def _set_counter(self, view: dict[str, Any]) -> bool:
+        window = self.windows.get(view.get("number"))  # type: ignore[arg-type]
+        if window is None:
+            return False
+        before = (window.paused, window.pause_reason, window.ticket_id)
+        window.paused = view.get("state") == "paused"
+        window.pause_reason = view.get("pause_reason")
+        if view.get("current_ticket_id") is None and "current_ticket_id" in view:
+            window.ticket_id = window.ticket_number = None
+            window.serving = False
+        return before != (window.paused, window.pause_reason, window.ticket_id)
+
+    @staticmethod
+    def _seat(window: WindowNow, ticket: dict[str, Any]) -> None:
+        window.ticket_id = ticket.get("id")
+        window.ticket_number = str(ticket.get("number"))
+        window.serving = ticket.get("state") == "serving"
+
+    def _set_notices(self, notices: list[dict[str, Any]]) -> None:
+        self.notice = next((str(n["title"]) for n in notices if n.get("title")), None)
+
+    # -- templates --------------------------------------------------------------------------
+
+    def window_name(self, number: int) -> str:
+        counter = self.config.counter(number)
+        return counter.name if counter else f"{number}号窗口"
+
+    def alternative(self, number: int) -> int | None:
+        """An open window for the paused window's items: the one covering most of them, and of
+        those the most specialised (a resident for births is better sent to the births window
+        than to a comprehensive one with a longer line)."""
+        wanted = set(self.config.counter_services(number))
+        best: tuple[int, int, int] | None = None
+        for other in self.windows.values():
+            if other.number == number or other.paused:
+                continue
+            served = set(self.config.counter_services(other.number))
+            rank = (-len(wanted & served), len(served), other.number)
+            if wanted & served and (best is None or rank < best):
+                best = rank
+        return best[2] if best else None
+
+    def window_content(self, number: int) -> ScreenContent:
+        window = self.windows[number]
+        name = self.window_name(number)
+        if window.ticket_number and window.serving:
+            return ScreenContent((TextLine(f"{window.ticket_number} 正在办理", Colour.YELLOW),
+                                  TextLine(name, Colour.GREEN)))
+        if window.ticket_number:
+            return ScreenContent((TextLine(f"{window.ticket_number} 请到{name}", Colour.RED),
+                                  TextLine(name, Colour.GREEN)))
+        if window.paused:
+            other = self.alternative(number)
+            hint = (f"请到{self.window_name(other)}" if other is not None
+                    else (window.pause_reason or "请稍候"))
+            return ScreenContent((TextLine("暂停服务", Colour.RED),
+                                  TextLine(hint, Colour.YELLOW)))
+        return ScreenContent((TextLine(name, Colour.GREEN), TextLine("欢迎光临", Colour.GREEN)))
+
+    def hall_content(self) -> ScreenContent:
+        if self.latest is not None:
+            call = TextLine(f"请 {self.latest.number} 号到{self.window_name(self.latest.counter)}",
+                            Colour.RED)
+        else:
+            call = TextLine(f"欢迎光临{self.config.hall.name}", Colour.RED, Effect.SCROLL)
+        counts = "  ".join(f"{q.name} {self.waiting[q.id]}人" for q in self.config.queues)
+        notice = self.notice or "请留意叫号信息，过号请到咨询台"
+        return ScreenContent((call, TextLine(f"等候：{counts}", Colour.GREEN, Effect.SCROLL),
+                              TextLine(notice, Colour.YELLOW, Effect.SCROLL)))
