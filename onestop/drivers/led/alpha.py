@@ -35,6 +35,7 @@ MODE_CODE = {Effect.STATIC: b"b", Effect.SCROLL: b"a"}
 DEFAULT_TEXT_LABEL = "A"
 #: QQQQ of a TEXT file entry: start time FF (always), stop time 00 (ignored when start is FF).
 TEXT_ALWAYS = b"FF00"
+DEFAULT_GEOMETRY = Geometry()
 #: The spec asks a sender to wait 100 ms after a DOTS picture's width before its rows.
 DOTS_PAUSE_S = 0.1
 
@@ -73,7 +74,7 @@ class AlphaEncoder:
 
     name = "alpha"
 
-    def __init__(self, geometry: Geometry = Geometry(), type_code: str = "Z",
+    def __init__(self, geometry: Geometry = DEFAULT_GEOMETRY, type_code: str = "Z",
                  file_label: str = "A") -> None:
         if len(type_code) != 1 or not " " < type_code <= "~":
             raise ValueError(f"type code must be one printable character, got {type_code!r}")

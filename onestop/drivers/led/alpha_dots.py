@@ -80,8 +80,8 @@ def render_picture(line: TextLine, label: str, size: Geometry) -> DotsPicture:
     """Draw `line` with the CJK renderer and turn its pixels into pixel colour characters."""
     image = render_content(ScreenContent((line,)), size).convert("RGB")
     codes = {colour.rgb: TEXT_COLOUR_CODE[colour] for colour in Colour}
-    data = image.load()
-    assert data is not None
-    rows = tuple("".join(codes.get(data[x, y], DOT_OFF) for x in range(size.width))
-                 for y in range(size.height))
+    raw = image.tobytes()
+    dots = "".join(codes.get((raw[i], raw[i + 1], raw[i + 2]), DOT_OFF)
+                   for i in range(0, len(raw), 3))
+    rows = tuple(dots[y * size.width:(y + 1) * size.width] for y in range(size.height))
     return DotsPicture(label, rows)
