@@ -29,7 +29,7 @@ from onestop.drivers.led.onbon_frame import (
 )
 from onestop.drivers.led.render import render_content
 
-__all__ = ["OnbonGraphicEncoder", "OnbonTextEncoder", "crc16", "escape", "line_bands",
+__all__ = ["ColourMode", "OnbonGraphicEncoder", "OnbonTextEncoder", "crc16", "escape", "line_bands",
            "unescape"]
 
 # --- font-card inline codes -------------------------------------------------------------
@@ -51,6 +51,7 @@ TEXT_STATIC, TEXT_MOVE_LEFT = 0x01, 0x03
 PIC_STATIC, PIC_MOVE_LEFT = 0x01, 0x03
 SUBSTITUTE = "□"  # in GB2312 (A1F5): a visible stand-in for what the font card cannot draw
 
+DEFAULT_GEOMETRY = Geometry()  # 128 × 32, a two-line window screen
 ColourMode = Literal["mono", "dual", "rgb565"]
 
 
@@ -76,7 +77,7 @@ class OnbonTextEncoder:
 
     name = "onbon-text"
 
-    def __init__(self, geometry: Geometry = Geometry(), encoding: str = "gb2312",
+    def __init__(self, geometry: Geometry = DEFAULT_GEOMETRY, encoding: str = "gb2312",
                  area_id: int = 0) -> None:
         if encoding.lower() not in ENCODING_CODES:
             raise ValueError(f"encoding must be one of {sorted(ENCODING_CODES)}, got {encoding!r}")
@@ -93,7 +94,8 @@ class OnbonTextEncoder:
         _check_area_ids(self.area_id, len(lines))
         areas = b"".join(self._area(self.area_id + i, line, y, h)
                          for i, (line, (y, h)) in enumerate(
-                             zip(lines, line_bands(self.geometry.height, len(lines)))))
+                             zip(lines, line_bands(self.geometry.height, len(lines)),
+                                 strict=True)))
         # CmdGroup A3, Cmd 06, Response 02 (no reply wanted), ProcessMode 0, Reserved 0,
         # DeleteAreaNum 0, AreaNum; then per area AreaDataLen(2) + area data.
         data = bytes((0xA3, 0x06, 0x02, 0x00, 0x00, 0x00, len(lines))) + areas
@@ -142,7 +144,7 @@ class OnbonGraphicEncoder:
 
     name = "onbon-graphic"
 
-    def __init__(self, geometry: Geometry = Geometry(), area_id: int = 0,
+    def __init__(self, geometry: Geometry = DEFAULT_GEOMETRY, area_id: int = 0,
                  colour_mode: ColourMode = "rgb565") -> None:
         if colour_mode not in ("mono", "dual", "rgb565"):
             raise ValueError(f"colour_mode must be mono, dual or rgb565, got {colour_mode!r}")
@@ -157,8 +159,8 @@ class OnbonGraphicEncoder:
         _check_area_ids(self.area_id, len(lines))
         image = render_content(content, self.geometry)
         frames = []
-        for i, (line, (y, h)) in enumerate(zip(lines, line_bands(self.geometry.height,
-                                                                  len(lines)))):
+        bands = line_bands(self.geometry.height, len(lines))
+        for i, (line, (y, h)) in enumerate(zip(lines, bands, strict=True)):
             band = image.crop((0, y, self.geometry.width, y + h))
             mode = PIC_MOVE_LEFT if line.effect is Effect.SCROLL else PIC_STATIC
             data = self._command(self.area_id + i, y, h, mode, pack_pixels(band, self.colour_mode))
@@ -201,7 +203,8 @@ def pack_pixels(image: Image.Image, colour_mode: ColourMode) -> bytes:
     RGB565 figure is an image we could not read)."""
     rgb = image.convert("RGB")
     width, height = rgb.size
-    data = list(rgb.getdata())
+    raw = rgb.tobytes()
+    data = list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
     out = bytearray()
     if colour_mode == "rgb565":
         for r, g, b in data:

@@ -29,7 +29,7 @@ from onestop.drivers.led.onbon_payload import (
     parse_picture_command,
     parse_text_command,
 )
-from onestop.drivers.led.render import save_png, save_pixels_png
+from onestop.drivers.led.render import save_pixels_png, save_png
 
 MAX_FRAME = 2 * 1024 * 1024  # a dynamic area holds at most 300 KB (§1.3); more is garbage
 
@@ -181,7 +181,8 @@ class OnbonDecoder:
         patch.putdata([p for row in area.pixels for p in row])
         canvas.paste(patch, (area.x, area.y))
         self._canvas[address] = canvas
-        flat = list(canvas.getdata())
+        raw = canvas.tobytes()
+        flat = list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
         return tuple(tuple(flat[r * width:(r + 1) * width]) for r in range(height))
 
 

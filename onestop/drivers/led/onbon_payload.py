@@ -83,14 +83,17 @@ def _text_area(body: bytes) -> TextArea:
 def decode_text(raw: bytes) -> list[tuple[Colour, str]]:
     """GB2312/GBK text with inline codes → (colour, text) per line; codes stripped.
 
-    Walks characters, not bytes: a GBK trail byte may be 0x5C, which is not a backslash there."""
+    Walks characters, not bytes: a GBK trail byte may be 0x5C, which is not a backslash there.
+    The \\F code's encoding digit picks the codec ('0' GB2312, '1' GBK): Python's two codecs map
+    a few symbols differently (A1AA is U+2015 in GB2312, U+2014 in GBK)."""
     lines: list[tuple[Colour, str]] = []
     colour, first_colour, chars = Colour.RED, None, []  # red: the cards' default colour
+    codec = "gbk"
     i = 0
     while i < len(raw):
         byte = raw[i]
         if byte >= 0x81 and i + 1 < len(raw):
-            chars.append(raw[i:i + 2].decode("gbk", errors="replace"))
+            chars.append(_double(raw[i:i + 2], codec))
             first_colour = first_colour or colour
             i += 2
             continue
@@ -99,6 +102,8 @@ def decode_text(raw: bytes) -> list[tuple[Colour, str]]:
         if code in CODE_ARGS and i + 2 + CODE_ARGS[code] <= len(raw):
             if code == "C":
                 colour = CODE_COLOURS.get(chr(raw[i + 2]), colour)
+            elif code == "F":
+                codec = "gb2312" if raw[i + 3:i + 4] == b"0" else "gbk"
             i += 2 + CODE_ARGS[code]
             continue
         if char in "\r\n":
@@ -111,6 +116,13 @@ def decode_text(raw: bytes) -> list[tuple[Colour, str]]:
         i += 1
     lines.append((first_colour or colour, "".join(chars)))
     return lines
+
+
+def _double(pair: bytes, codec: str) -> str:
+    try:
+        return pair.decode(codec)
+    except UnicodeDecodeError:
+        return pair.decode("gbk", errors="replace")
 
 
 def parse_picture_command(data: bytes) -> PictureArea:
