@@ -6,11 +6,14 @@ the emulator shows is what a real screen would have understood, not what we mean
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
 from onestop.drivers.led.content import DecodedScreen, LedDecoder
 from onestop.drivers.transports import TransportError
+
+log = logging.getLogger(__name__)
 
 
 class DecodingTransport:
@@ -34,6 +37,10 @@ class DecodingTransport:
             raise TransportError(f"{self.name} is not open")
         with self._lock:
             screens = self._decoder.feed(data)
+            errors = self._decoder.errors
+            for problem in errors:
+                log.warning("%s: %s", self.name, problem)
+            errors.clear()  # reported; a long day must not pile them up
         for screen in screens:
             self._on_screen(screen)
 

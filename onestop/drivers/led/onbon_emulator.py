@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,9 @@ def strict_unescape(body: bytes) -> bytes:
     return bytes(out)
 
 
+MAX_FRAMES_KEPT = 1000
+
+
 @dataclass(frozen=True)
 class FrameInfo:
     """The header of one good frame, including those that carry no screen (ping, brightness)."""
@@ -88,7 +92,8 @@ class OnbonDecoder:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
-        self.frames: list[FrameInfo] = []
+        # The last frames seen (bounded: a listener may run for days).
+        self.frames: deque[FrameInfo] = deque(maxlen=MAX_FRAMES_KEPT)
         self._buf = bytearray()
         self._canvas: dict[int, Image.Image] = {}
 
