@@ -21,7 +21,7 @@ from onestop.drivers.led.linescreen_emulator import SerialScreenEmulator
 from onestop.drivers.transports import SerialTransport, TransportError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from socat_support import SocatPair, require_socat  # noqa: E402
+from socat_support import SocatPair, require_socat
 
 ENCODER = LineScreenEncoder()
 SCREENS = range(1, 41)
