@@ -91,15 +91,18 @@ def test_burst_of_200_calls_on_40_screens_at_9600_baud(line: SocatPair) -> None:
     addresses = list(SCREENS)
     rng.shuffle(addresses)
     addresses += [rng.choice(SCREENS) for _ in range(160)]
+    burst: list[tuple[int, bytes, bool]] = []  # encoded first, so the burst is a burst
+    for n, address in enumerate(addresses):
+        wanted[address] = call(f"A{n + 100:03d}", address)
+        burst.append((address, ENCODER.encode(address, wanted[address]), True))
+        if n % 20 == 7:
+            target = rng.choice(SCREENS)
+            wanted[target] = notice(f"{target}号窗口暂停服务，请到其他窗口办理")
+            burst.append((target, ENCODER.encode(target, wanted[target]), False))
     bus.start()
     try:
-        for n, address in enumerate(addresses):
-            wanted[address] = call(f"A{n + 100:03d}", address)
-            bus.show(address, ENCODER.encode(address, wanted[address]), urgent=True)
-            if n % 20 == 7:
-                target = rng.choice(SCREENS)
-                wanted[target] = notice(f"{target}号窗口暂停服务，请到其他窗口办理")
-                bus.show(target, ENCODER.encode(target, wanted[target]))
+        for address, frame, urgent in burst:
+            bus.show(address, frame, urgent=urgent)
         assert bus.wait_idle(WAIT)
         assert shows_all(emulator, wanted)
         minimum = sum(len(ENCODER.encode(a, c)) for a, c in wanted.items())
