@@ -123,11 +123,14 @@ async def health(
     """For staff and monitoring: every device's health and the event stream's position."""
     hall = _hall(request)
     printers = hall.kiosks.all_health()
+    led = hall.led.health()
     return {
-        "ok": all(p["can_print"] or p["state"] == "disabled" for p in printers),
+        "ok": all(p["can_print"] or p["state"] == "disabled" for p in printers)
+        and all(bus["ok"] for bus in led),
         "seq": hall.hub.last_seq,
         "websocket_clients": hall.hub.connected,
         "printers": printers,
+        "led": led,
     }
 
 
