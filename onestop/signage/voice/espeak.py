@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from onestop.signage.voice.pcm import Pcm, from_bytes, read_wav
 
@@ -39,6 +39,11 @@ class SpeechEngine(Protocol):
 
     def synth(self, text: str, voice: str, wpm: int) -> Pcm:
         """Speak `text` with `voice` at `wpm` words a minute."""
+        ...
+
+    def phonemes(self, text: str, voice: str) -> str:
+        """espeak-ng's phoneme mnemonics for `text`: shows what it will say, e.g. "(en)" when it
+        switches to English."""
         ...
 
 
@@ -90,6 +95,10 @@ class LibraryEngine:
             ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
         ]
         lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = [
+            ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
+        ]
         rate = lib.espeak_Initialize(
             _AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode(), _INITIALIZE_DONT_EXIT
         )
@@ -120,16 +129,31 @@ class LibraryEngine:
                 raise RuntimeError(f"libespeak-ng failed on {text!r} (error {err})")
             return from_bytes(b"".join(_collected), self._rate)
 
+    def phonemes(self, text: str, voice: str) -> str:
+        """espeak_TextToPhonemes, clause by clause."""
+        lib = LibraryEngine._lib
+        assert lib is not None
+        with self._lock:
+            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise EspeakMissingError(f"libespeak-ng has no voice {voice!r}")
+            pointer = ctypes.pointer(ctypes.c_char_p(text.encode()))
+            out = []
+            while pointer.contents.value:
+                out.append((lib.espeak_TextToPhonemes(pointer, _CHARS_UTF8, 0) or b"").decode())
+            return " ".join(out)
+
 
 _collected: list[bytes] = []
 
 
-@_CALLBACK  # type: ignore[misc]
-def _callback(wav: ctypes._Pointer[ctypes.c_short], count: int, events: int) -> int:
+def _on_samples(wav: Any, count: int, events: Any) -> int:
     """Called by libespeak-ng with each chunk of samples (under LibraryEngine's lock)."""
     if wav and count > 0:
         _collected.append(ctypes.string_at(wav, 2 * count))
     return 0
+
+
+_callback = _CALLBACK(_on_samples)  # module-level, so the C side's pointer stays alive
 
 
 class BinaryEngine:
@@ -161,6 +185,12 @@ class BinaryEngine:
             if proc.returncode != 0 or not out.exists():
                 raise RuntimeError(f"espeak-ng failed on {text!r}: {proc.stderr.strip()}")
             return read_wav(out)
+
+    def phonemes(self, text: str, voice: str) -> str:
+        """`espeak-ng -q -x`."""
+        proc = subprocess.run([self.program, "-q", "-x", "-v", voice, text], capture_output=True,
+                              text=True, timeout=60, check=True)
+        return proc.stdout.strip()
 
 
 def find_engine(prefer: str = "auto") -> SpeechEngine:
