@@ -21,10 +21,11 @@ def chime(rate: int, notes: tuple[float, ...] = DING_DONG, note_seconds: float =
     for k, freq in enumerate(notes):
         start = round(k * note_seconds * rate)
         length = min(round(ring * rate), total - start)
-        attack = 0.005 * rate
+        attack, release = 0.005 * rate, 0.08 * rate
         for i in range(length):
             t = i / rate
-            env = min(1.0, i / attack) * math.exp(-t / (ring / 3))
+            tail = min(1.0, (length - i) / release)  # taper the last 80 ms: no click at the end
+            env = min(1.0, i / attack) * tail * math.exp(-t / (ring / 3))
             tone = (math.sin(2 * math.pi * freq * t)
                     + 0.3 * math.sin(2 * math.pi * 2 * freq * t)
                     + 0.1 * math.sin(2 * math.pi * 3 * freq * t))
