@@ -391,3 +391,8 @@ def test_cli_builds_the_pack_and_writes_a_call(tmp_path: Path,
     assert 2.5 < read_wav(wav).duration < 9.0
     assert main(["voice", "say", "A0x", "3", "--data", str(data), "--wav", str(wav)]) == 2
     assert "A0x" in capsys.readouterr().err
+    # First use in a fresh data folder, no `build` yet: `say` generates the pack itself.
+    fresh, first = tmp_path / "fresh", tmp_path / "first.wav"
+    assert main(["voice", "say", "B7", "20", "--data", str(fresh), "--wav", str(first)]) == 0
+    assert read_wav(first).duration > 2.5
+    assert (fresh / "voice" / "cmn" / "manifest.json").exists()

@@ -47,9 +47,13 @@ def cmd_say(number: str, window: str, pack_dir: Path, custom_dir: Path | None,
             wav: Path | None) -> int:
     """Say one call on the speakers, or write it to a WAV file."""
     try:
-        if not (pack_dir / MANIFEST).exists() and not (custom_dir and custom_dir.is_dir()):
-            build_default_pack(pack_dir)
-        pack = load_pack(pack_dir, custom_dir)
+        try:
+            pack = load_pack(pack_dir, custom_dir)
+        except MissingClipsError:
+            if (pack_dir / MANIFEST).exists():
+                raise  # a generated pack that lost clips: say which, do not paper over it
+            build_default_pack(pack_dir)  # first use: generate the default pack
+            pack = load_pack(pack_dir, custom_dir)
         announcement = render(pack, number, window)
     except (MissingClipsError, EspeakMissingError, ValueError) as exc:
         print(f"onestop: {exc}", file=sys.stderr)
