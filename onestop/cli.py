@@ -1,4 +1,4 @@
-"""The `onestop` command: init, serve, status.
+"""The `onestop` command: init, serve, status, user, device, voice.
 
 Every subcommand takes --config/--data/--db so one machine can run several halls; the same
 values can come from ONESTOP_CONFIG_DIR, ONESTOP_DATA_DIR and ONESTOP_DB.
@@ -95,6 +95,29 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--kiosk", help="for --role kiosk: the kiosk id in devices.toml")
     _common(device_add)
     _common(device_sub.add_parser("list", help="list devices"))
+
+    voice = sub.add_parser("voice", help="voice calling: build the voice pack, say a call",
+                           description="Offline voice calling (espeak-ng voice pack).")
+    voice_sub = voice.add_subparsers(dest="action", required=True, metavar="ACTION")
+    voice_build = voice_sub.add_parser("build", help="generate the default Mandarin voice pack",
+                                       description="Generate the voice pack with espeak-ng "
+                                                   "(a no-op when the cached pack is current).")
+    voice_build.add_argument("--pack", type=Path, metavar="DIR",
+                             help="pack folder (default: DATA/voice/cmn)")
+    voice_build.add_argument("--engine", default="auto", choices=("auto", "library", "program"),
+                             help="espeakng-loader library, espeak-ng program, or auto")
+    _common(voice_build)
+    voice_say = voice_sub.add_parser("say", help="announce a call, e.g. say A012 3",
+                                     description="Say 请 <number> 号 到 <window> 号窗口 办理.")
+    voice_say.add_argument("number", help="ticket number, e.g. A012")
+    voice_say.add_argument("window", help="window number, e.g. 3")
+    voice_say.add_argument("--wav", type=Path, metavar="FILE",
+                           help="write a WAV file instead of playing")
+    voice_say.add_argument("--pack", type=Path, metavar="DIR",
+                           help="pack folder (default: DATA/voice/cmn)")
+    voice_say.add_argument("--clips", type=Path, metavar="DIR",
+                           help="the hall's own recorded clips (default: DATA/voice/custom)")
+    _common(voice_say)
 
     status = sub.add_parser(
         "status",
@@ -288,6 +311,16 @@ def cmd_status(settings: RuntimeSettings, config: HallConfig) -> int:
     return 0
 
 
+def cmd_voice(settings: RuntimeSettings, args: argparse.Namespace) -> int:
+    from onestop.signage.voice import command
+
+    pack = args.pack or command.default_pack_dir(settings.data_dir)
+    if args.action == "build":
+        return command.cmd_build(pack, args.engine)
+    clips = args.clips or command.default_custom_dir(settings.data_dir)
+    return command.cmd_say(args.number, args.window, pack, clips, args.wav)
+
+
 def _safe_url(url: str) -> str:
     """Hide a password in a database URL before printing it."""
     if "@" in url and "://" in url:
@@ -305,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = _settings(args)
+    if args.command == "voice":
+        return cmd_voice(settings, args)
     try:
         config = load_hall_config(settings.config_dir)
     except ConfigError as exc:
