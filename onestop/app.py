@@ -37,6 +37,7 @@ from onestop.settings import RuntimeSettings
 from onestop.signage import notices as signage_notices  # signage wiring
 from onestop.signage import screen as signage_screen  # signage wiring
 from onestop.signage.led import LedSignage
+from onestop.signage.voice_calls import HallVoice
 from onestop.web import api, auth_routes, errors, events_ws
 from onestop.web.access import LoginThrottle
 from onestop.web.accounts import Accounts
@@ -70,6 +71,7 @@ class Hall:
         self.kiosks = KioskPrinters(config, self.engine, settings.data_dir.resolve(),
                                     poll_interval=settings.printer_poll_seconds)
         self.led = LedSignage(config, self.engine, settings.data_dir.resolve())
+        self.voice = HallVoice(config.voice, self.engine, settings.data_dir.resolve())
 
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -78,6 +80,7 @@ class Hall:
     async def close(self) -> None:
         await asyncio.to_thread(self.kiosks.stop)
         await asyncio.to_thread(self.led.stop)
+        await asyncio.to_thread(self.voice.stop)
         self._unsubscribe()
         await self.hub.stop()
         self.executor.shutdown(wait=True)
@@ -97,6 +100,7 @@ def create_app(
         hall.hub.start()
         await asyncio.to_thread(hall.kiosks.start)
         await asyncio.to_thread(hall.led.start)
+        hall.voice.start()
         app.state.hall = hall
         log.info("hall %s ready on %s", config.hall.name, settings.db_url().split("@")[-1])
         try:

@@ -156,6 +156,18 @@ class LedBoardDef(Strict):
     height: int = Field(32, ge=8, le=1024, description="LED pixels down")
 
 
+class VoiceDef(Strict):
+    """Spoken calls (请 A012 号到 3号窗口办理). `output` "speaker" plays through this PC's sound
+    card, "wav" writes each call to a file (a PC without speakers, or a record), "none" is quiet.
+    Folders default to DATA/voice/cmn (generated pack), DATA/voice/custom (the hall's own
+    recordings, which replace same-named clips) and DATA/voice/calls (the "wav" output)."""
+
+    output: Literal["none", "speaker", "wav"] = "none"
+    pack_dir: str = ""
+    clips_dir: str = ""
+    wav_dir: str = ""
+
+
 class HallConfig(Strict):
     hall: HallInfo
     policy: CallingPolicy = CallingPolicy()
@@ -163,6 +175,7 @@ class HallConfig(Strict):
     kiosks: list[KioskDef] = Field(default_factory=list)
     led_buses: list[LedBusDef] = Field(default_factory=list)
     led_boards: list[LedBoardDef] = Field(default_factory=list)
+    voice: VoiceDef = VoiceDef()
     queues: list[QueueDef] = Field(min_length=1)
     counters: list[CounterDef] = Field(min_length=1)
     clerks: list[ClerkDef] = Field(default_factory=list)
