@@ -24,7 +24,7 @@ Colour = tuple[int, int, int]
 #: Proportional faces read better across a hall than the monospaced one the printer prefers.
 SCREEN_FACES = ("Noto Sans CJK SC", "Source Han Sans SC", *PREFERRED_FACES)
 CACHE_SIZE = 400  # rendered strings kept; one screen needs about 80
-MEASURE_CACHE_SIZE = 4000  # widths and fitted sizes kept (a few numbers each)
+MEASURE_CACHE_SIZE = 1000  # widths kept (a frame measures about 60 strings)
 
 
 def find_font() -> tuple[str, int] | None:
