@@ -8,6 +8,7 @@ the next call as news.
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,7 @@ def pump_until(client: HallClient, model: ScreenModel, done: Callable[[], bool],
         assert remaining > 0, f"timed out waiting for {what}"
         try:
             update = client.updates.get(timeout=min(remaining, 1.0))
-        except Exception:  # queue.Empty: check the deadline again
+        except queue.Empty:  # check the deadline again
             continue
         apply_update(model, update)
 

@@ -246,3 +246,12 @@ def test_malformed_messages_change_nothing() -> None:
                  {"seq": 12, "type": "ticket.called", "data": {"ticket": {"id": 1}}}):
         m.apply(junk)
     assert m.calls == before[0] and m.current is None and m.flashes == 0
+
+
+def test_server_addresses() -> None:
+    from onestop.signage.hallscreen.client import http_url, ws_url
+
+    assert ws_url("http://10.0.0.5:8000") == "ws://10.0.0.5:8000/ws/events"
+    assert ws_url("https://hall.example/") == "wss://hall.example/ws/events"
+    assert ws_url("10.0.0.5:8000") == "ws://10.0.0.5:8000/ws/events"
+    assert http_url("ws://10.0.0.5:8000/ws/events", "/healthz") == "http://10.0.0.5:8000/healthz"

@@ -188,3 +188,24 @@ def test_memory_stays_flat_over_twenty_thousand_events_and_frames(video: None) -
     assert len(renderer.text._widths) <= MEASURE_CACHE_SIZE
     assert renderer.text.renders > CACHE_SIZE, "the test really churned the cache"
     assert growth < 256 * 1024, f"memory grew by {growth} bytes"
+
+
+def test_the_app_runs_frames_offline_and_saves_a_screenshot(video: None, tmp_path: Path) -> None:
+    from onestop.signage.hallscreen.app import run
+
+    shot = tmp_path / "app.png"
+    # Port 9 (discard) has no hall server: the client keeps retrying while frames are drawn.
+    assert run("http://127.0.0.1:9", None, "zh", False, (640, 360), 1000, max_frames=5,
+               screenshot=shot) == 0
+    assert pygame.image.load(str(shot)).get_size() == (640, 360)
+
+
+def test_onestop_screen_command_line() -> None:
+    from onestop.cli import build_parser
+
+    args = build_parser().parse_args(["screen", "--server", "http://10.0.0.5:8000", "--lang",
+                                      "en", "--windowed", "--size", "1280x720", "--fps", "30"])
+    assert (args.server, args.lang, args.windowed, args.size, args.fps, args.token) == (
+        "http://10.0.0.5:8000", "en", True, (1280, 720), 30, None)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["screen", "--server", "x", "--size", "big"])

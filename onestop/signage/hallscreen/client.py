@@ -165,9 +165,11 @@ class HallClient:
                 except Exception as exc:
                     log.warning("hall screen: event stream failed: %s", exc)
                 self._put(Status(False))
-                delay = BACKOFF_FIRST if opened else min(delay * 2, BACKOFF_MAX)
+                if opened:
+                    delay = BACKOFF_FIRST  # it worked until now: retry soon
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(stop_wait), delay)
+                delay = min(delay * 2, BACKOFF_MAX)
         finally:
             for task in (notices, stop_wait):
                 task.cancel()
