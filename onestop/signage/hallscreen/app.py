@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pygame
+import pygame.freetype
 
 from onestop.signage.hallscreen.client import HallClient
 from onestop.signage.hallscreen.draw import Renderer
@@ -27,7 +28,8 @@ TICK_SECONDS = 0.5  # how often the model checks for a new service day
 def run(server: str, token: str | None, lang: str, fullscreen: bool, size: tuple[int, int],
         fps: int, max_frames: int | None = None, screenshot: Path | None = None) -> int:
     """Show the hall screen until Esc/Q/close (or `max_frames`); returns the exit status."""
-    pygame.init()
+    pygame.display.init()  # not pygame.init(): the screen plays no sound, leave audio alone
+    pygame.freetype.init()
     flags = pygame.FULLSCREEN | pygame.SCALED if fullscreen else 0
     try:
         screen = pygame.display.set_mode(size, flags)
