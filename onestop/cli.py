@@ -1,4 +1,4 @@
-"""The `onestop` command: init, serve, status, user, device, voice.
+"""The `onestop` command: init, serve, status, user, device, voice, screen.
 
 Every subcommand takes --config/--data/--db so one machine can run several halls; the same
 values can come from ONESTOP_CONFIG_DIR, ONESTOP_DATA_DIR and ONESTOP_DB.
@@ -125,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print every queue's length and every window's state.",
     )
     _common(status)
+
+    screen = sub.add_parser("screen", help="show the hall screen on this machine's display",
+                            description="The hall screen as a native full-screen program "
+                                        "(pygame), following a server's event stream.")
+    from onestop.signage.hallscreen.options import add_arguments as screen_arguments
+
+    screen_arguments(screen)
     return parser
 
 
@@ -336,6 +343,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.command == "screen":  # a client of a server: needs no config or database here
+        from onestop.signage.hallscreen.app import run_args
+
+        return run_args(args)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = _settings(args)
     if args.command == "voice":
