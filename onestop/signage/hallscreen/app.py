@@ -18,6 +18,7 @@ from onestop.signage.hallscreen.client import HallClient
 from onestop.signage.hallscreen.draw import Renderer
 from onestop.signage.hallscreen.model import ScreenModel
 from onestop.signage.hallscreen.options import add_arguments
+from onestop.signage.hallscreen.speaker import DEFAULT_VOICE_DIR, open_speaker
 from onestop.signage.hallscreen.text import find_font
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,11 @@ TICK_SECONDS = 0.5  # how often the model checks for a new service day
 
 
 def run(server: str, token: str | None, lang: str, fullscreen: bool, size: tuple[int, int],
-        fps: int, max_frames: int | None = None, screenshot: Path | None = None) -> int:
-    """Show the hall screen until Esc/Q/close (or `max_frames`); returns the exit status."""
-    pygame.display.init()  # not pygame.init(): the screen plays no sound, leave audio alone
+        fps: int, max_frames: int | None = None, screenshot: Path | None = None,
+        voice_dir: Path | None = None) -> int:
+    """Show the hall screen until Esc/Q/close (or `max_frames`); returns the exit status.
+    With `voice_dir`, calls are also spoken on this PC's speakers."""
+    pygame.display.init()  # not pygame.init(): audio opens only when the screen speaks
     pygame.freetype.init()
     flags = pygame.FULLSCREEN | pygame.SCALED if fullscreen else 0
     try:
@@ -42,6 +45,7 @@ def run(server: str, token: str | None, lang: str, fullscreen: bool, size: tuple
         pygame.mouse.set_visible(False)
     renderer = Renderer(screen.get_size(), lang, find_font())
     model = ScreenModel()
+    speaker = open_speaker(voice_dir) if voice_dir is not None else None
     client = HallClient(server, token)
     client.start()
     clock = pygame.time.Clock()
@@ -52,6 +56,8 @@ def run(server: str, token: str | None, lang: str, fullscreen: bool, size: tuple
             if _quit_requested():
                 break
             client.pump(model)
+            if speaker is not None:
+                speaker.follow(model)
             now = time.monotonic()
             if now - last_tick >= TICK_SECONDS:
                 model.tick()
@@ -65,6 +71,8 @@ def run(server: str, token: str | None, lang: str, fullscreen: bool, size: tuple
             pygame.image.save(screen, str(screenshot))
     finally:
         client.stop()
+        if speaker is not None:
+            speaker.announcer.stop(timeout=10)
         pygame.quit()
     return 0
 
@@ -91,4 +99,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_args(args: argparse.Namespace) -> int:
     """`run` with parsed options (shared by `onestop screen`)."""
-    return run(args.server, args.token, args.lang, not args.windowed, args.size, args.fps)
+    voice_dir = (args.voice_dir or DEFAULT_VOICE_DIR) if args.voice else None
+    return run(args.server, args.token, args.lang, not args.windowed, args.size, args.fps,
+               voice_dir=voice_dir)

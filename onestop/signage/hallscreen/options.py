@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -26,3 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=parse_size, default=(1920, 1080), metavar="WxH",
                         help="drawing size (default 1920x1080; full screen scales it)")
     parser.add_argument("--fps", type=int, default=60, help="frames per second (default 60)")
+    parser.add_argument("--voice", action="store_true",
+                        help="also speak each call on this PC's speakers")
+    parser.add_argument("--voice-dir", type=Path, metavar="DIR",
+                        help="voice pack folder (default ~/.local/share/onestop/voice; the "
+                             "hall's own recordings go in DIR/custom)")
