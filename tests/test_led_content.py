@@ -72,3 +72,24 @@ def test_notices_and_snapshot_load(config: HallConfig) -> None:
     changed, urgent = state.apply("notice.changed", {"notices": []})
     assert changed == {HALL_BOARD} and not urgent
     assert state.hall_content().lines[2].text != "本周六预约办理户籍业务"
+
+
+def test_a_hall_words_its_own_screens(config: HallConfig) -> None:
+    from onestop.queue.catalogue import LedTexts
+
+    texts = LedTexts(window_called="{number}|请到{window}办理", hall_call="{number} → {window}")
+    state = LedHallState(config.model_copy(update={"led_texts": texts}))
+    state.apply("ticket.called", {"ticket": _ticket("A012", 3, "called"),
+                                  "counter": _counter(3, current=1)})
+    assert [line.text for line in state.window_content(3).lines] == ["A012", "请到3号窗口办理"]
+    assert state.hall_content().lines[0].text == "A012 → 3号窗口"
+
+
+def test_a_misspelt_placeholder_is_a_config_error() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from onestop.queue.catalogue import LedTexts
+
+    with pytest.raises(ValidationError, match=r"window_called: unknown placeholder\(s\) \['numbr'\]"):
+        LedTexts(window_called="{numbr} 请到{window}")

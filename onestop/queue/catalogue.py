@@ -6,9 +6,10 @@ files in `config/` and cross-checks them, so the engine can trust every referenc
 
 from __future__ import annotations
 
+import string
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=64)
@@ -168,6 +169,39 @@ class VoiceDef(Strict):
     wav_dir: str = ""
 
 
+class LedTexts(Strict):
+    """What LED screens say, as templates; each line is "first line|second line".
+
+    Placeholders: {number} ticket, {window} window name, {hall} hall name, {other} the open
+    window a paused one sends residents to, {reason} the pause reason, {waiting} the waiting
+    counts ("社会保障 3人  民政优抚 0人"), {notice} the first notice showing now."""
+
+    window_called: Text = "{number} 请到{window}|{window}"
+    window_serving: Text = "{number} 正在办理|{window}"
+    window_idle: Text = "{window}|欢迎光临"
+    window_paused: Text = "暂停服务|请到{other}"
+    window_paused_alone: Text = "暂停服务|{reason}"
+    hall_call: Text = "请 {number} 号到{window}"
+    hall_idle: Text = "欢迎光临{hall}"
+    hall_waiting: Text = "等候：{waiting}"
+    hall_notice: Text = "{notice}"
+    no_notice: Text = "请留意叫号信息，过号请到咨询台"
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> LedTexts:
+        allowed = {"number", "window", "hall", "other", "reason", "waiting", "notice"}
+        for name, template in self:
+            try:
+                fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+            unknown = fields - allowed
+            if unknown:
+                raise ValueError(f"{name}: unknown placeholder(s) {sorted(unknown)}; "
+                                 f"use {sorted(allowed)}")
+        return self
+
+
 class HallConfig(Strict):
     hall: HallInfo
     policy: CallingPolicy = CallingPolicy()
@@ -175,6 +209,7 @@ class HallConfig(Strict):
     kiosks: list[KioskDef] = Field(default_factory=list)
     led_buses: list[LedBusDef] = Field(default_factory=list)
     led_boards: list[LedBoardDef] = Field(default_factory=list)
+    led_texts: LedTexts = LedTexts()
     voice: VoiceDef = VoiceDef()
     queues: list[QueueDef] = Field(min_length=1)
     counters: list[CounterDef] = Field(min_length=1)

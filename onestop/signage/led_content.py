@@ -143,30 +143,46 @@ class LedHallState:
                 best = rank
         return best[2] if best else None
 
+    def _lines(self, template: str, colours: tuple[Colour, ...], effects: tuple[Effect, ...],
+               **values: str) -> tuple[TextLine, ...]:
+        texts = template.format(**values).split("|")
+        return tuple(TextLine(text, colours[min(i, len(colours) - 1)],
+                              effects[min(i, len(effects) - 1)]) for i, text in enumerate(texts))
+
     def window_content(self, number: int) -> ScreenContent:
+        texts = self.config.led_texts
         window = self.windows[number]
         name = self.window_name(number)
+        static = (Effect.STATIC,)
         if window.ticket_number and window.serving:
-            return ScreenContent((TextLine(f"{window.ticket_number} 正在办理", Colour.YELLOW),
-                                  TextLine(name, Colour.GREEN)))
+            return ScreenContent(self._lines(texts.window_serving, (Colour.YELLOW, Colour.GREEN),
+                                             static, number=window.ticket_number, window=name))
         if window.ticket_number:
-            return ScreenContent((TextLine(f"{window.ticket_number} 请到{name}", Colour.RED),
-                                  TextLine(name, Colour.GREEN)))
+            return ScreenContent(self._lines(texts.window_called, (Colour.RED, Colour.GREEN),
+                                             static, number=window.ticket_number, window=name))
         if window.paused:
             other = self.alternative(number)
-            hint = (f"请到{self.window_name(other)}" if other is not None
-                    else (window.pause_reason or "请稍候"))
-            return ScreenContent((TextLine("暂停服务", Colour.RED),
-                                  TextLine(hint, Colour.YELLOW)))
-        return ScreenContent((TextLine(name, Colour.GREEN), TextLine("欢迎光临", Colour.GREEN)))
+            if other is not None:
+                return ScreenContent(self._lines(texts.window_paused, (Colour.RED, Colour.YELLOW),
+                                                 static, window=name,
+                                                 other=self.window_name(other)))
+            return ScreenContent(self._lines(texts.window_paused_alone, (Colour.RED, Colour.YELLOW),
+                                             static, window=name,
+                                             reason=window.pause_reason or "请稍候"))
+        return ScreenContent(self._lines(texts.window_idle, (Colour.GREEN,), static, window=name))
 
     def hall_content(self) -> ScreenContent:
+        texts = self.config.led_texts
+        hall = self.config.hall.name
         if self.latest is not None:
-            call = TextLine(f"请 {self.latest.number} 号到{self.window_name(self.latest.counter)}",
-                            Colour.RED)
+            call = self._lines(texts.hall_call, (Colour.RED,), (Effect.STATIC,),
+                               number=self.latest.number,
+                               window=self.window_name(self.latest.counter), hall=hall)
         else:
-            call = TextLine(f"欢迎光临{self.config.hall.name}", Colour.RED, Effect.SCROLL)
-        counts = "  ".join(f"{q.name} {self.waiting[q.id]}人" for q in self.config.queues)
-        notice = self.notice or "请留意叫号信息，过号请到咨询台"
-        return ScreenContent((call, TextLine(f"等候：{counts}", Colour.GREEN, Effect.SCROLL),
-                              TextLine(notice, Colour.YELLOW, Effect.SCROLL)))
+            call = self._lines(texts.hall_idle, (Colour.RED,), (Effect.SCROLL,), hall=hall)
+        waiting = "  ".join(f"{q.name} {self.waiting[q.id]}人" for q in self.config.queues)
+        counts = self._lines(texts.hall_waiting, (Colour.GREEN,), (Effect.SCROLL,),
+                             waiting=waiting, hall=hall)
+        notice = self._lines(texts.hall_notice, (Colour.YELLOW,), (Effect.SCROLL,),
+                             notice=self.notice or texts.no_notice, hall=hall)
+        return ScreenContent(call + counts + notice)
