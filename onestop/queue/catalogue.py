@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from onestop.queue.day_config import AppointmentsDef, HoursDef, LunchDef
+
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=64)
 ]
@@ -64,6 +66,8 @@ class QueueDef(Strict):
     prefix: Prefix
     name: Text
     name_en: Text
+    issue_cutoff_minutes: int | None = Field(
+        None, ge=0, le=240, description="This queue's own cut-off before closing ([hours] default)")
 
 
 class CounterDef(Strict):
@@ -210,6 +214,9 @@ class HallConfig(Strict):
     led_buses: list[LedBusDef] = Field(default_factory=list)
     led_boards: list[LedBoardDef] = Field(default_factory=list)
     led_texts: LedTexts = LedTexts()
+    hours: HoursDef = HoursDef()
+    lunch: LunchDef = LunchDef()
+    appointments: AppointmentsDef = AppointmentsDef()
     voice: VoiceDef = VoiceDef()
     queues: list[QueueDef] = Field(min_length=1)
     counters: list[CounterDef] = Field(min_length=1)
@@ -295,6 +302,11 @@ def cross_check(config: HallConfig) -> list[tuple[str, str]]:
         if k.printer.type == "usb" and not (k.printer.vendor_id and k.printer.product_id):
             problems.append((f"kiosks[{i}].printer", "a usb printer needs vendor_id and product_id"))
     problems += _check_led(config, numbers)
+    for key, mapping in (("lunch.min_open_by_service", config.lunch.min_open_by_service),
+                         ("appointments.capacity_by_service",
+                          config.appointments.capacity_by_service)):
+        problems += [(f"{key}.{sid}", f"unknown service {sid!r}")
+                     for sid in mapping if sid not in service_ids]
     for q in config.queues:
         if not config.queue_services(q.id):
             problems.append(("queues", f"queue {q.id!r} has no service items"))

@@ -103,6 +103,10 @@ counters = sa.Table(
     sa.Column("clerk_id", sa.String(64)),
     sa.Column("priority_streak", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # A pause asked for while a resident is at the window (lunch): it starts when they leave.
+    sa.Column("pending_pause", sa.String(100)),
+    # When a scheduled pause (lunch) ends, for the clerk's countdown and the automatic resume.
+    sa.Column("pause_until", UTCDateTime),
 )
 
 ledger_head = sa.Table(
@@ -160,4 +164,44 @@ notices = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("updated_by", sa.String(64)),
+)
+
+appointments = sa.Table(
+    "appointments",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(12), nullable=False, unique=True),
+    sa.Column("service_id", sa.String(64), nullable=False),
+    sa.Column("service_day", sa.Date, nullable=False),
+    sa.Column("slot_start", UTCDateTime, nullable=False),
+    sa.Column("slot_end", UTCDateTime, nullable=False),
+    sa.Column("phone", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(50)),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("ticket_id", BigId),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_appointments_day", "service_day", "state"),
+)
+
+# One row per (item, slot) that has bookings: `booked` is raised only while below capacity, in
+# one conditional UPDATE, so concurrent bookings can never overfill a slot on either database.
+appointment_slots = sa.Table(
+    "appointment_slots",
+    metadata,
+    sa.Column("service_id", sa.String(64), primary_key=True),
+    sa.Column("slot_start", UTCDateTime, primary_key=True),
+    sa.Column("booked", sa.Integer, nullable=False),
+)
+
+# The hall's days: what the scheduler has done (opened, closed) and the lunch rotation in force.
+hall_days = sa.Table(
+    "hall_days",
+    metadata,
+    sa.Column("service_day", sa.Date, primary_key=True),
+    sa.Column("opened_at", UTCDateTime),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("lunch_plan", sa.JSON),
+    sa.Column("summary", sa.JSON),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
 )
