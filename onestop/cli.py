@@ -152,12 +152,11 @@ def _settings(args: argparse.Namespace) -> RuntimeSettings:
 
 
 def _engine(settings: RuntimeSettings, config: HallConfig) -> Any:
-    from onestop.queue.clock import SystemClock
     from onestop.queue.engine import QueueEngine
     from onestop.queue.store import Store, migrate
 
     migrate(settings.db_url())
-    engine = QueueEngine(Store(settings.db_url()), config, SystemClock())
+    engine = QueueEngine(Store(settings.db_url()), config, settings.clock())
     engine.sync_counters()
     return engine
 
@@ -205,7 +204,7 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
 
     for line in first_run(settings, config):
         print(line)
-    app = create_app(settings, config)
+    app = create_app(settings, config, settings.clock())
     base = f"http://{settings.host}:{settings.port}"
     print(f"onestop {__version__}: {config.hall.name} ({_safe_url(settings.db_url())})")
     first_kiosk = f"/kiosk?k={config.kiosks[0].id}" if config.kiosks else "/kiosk"

@@ -9,10 +9,11 @@ what is wrong, because the person reading it is a hall's IT officer, not a Pytho
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +22,7 @@ from pydantic_settings import (
 )
 
 from onestop.queue.catalogue import HallConfig, cross_check
+from onestop.queue.clock import Clock, ShiftedClock, SystemClock
 from onestop.queue.store import sqlite_url
 
 CONFIG_FILES = ("hall.toml", "services.toml")
@@ -45,6 +47,17 @@ class RuntimeSettings(BaseSettings):
     printer_poll_seconds: float = 5.0
     secret_key: str = ""
     secure_cookies: bool = False
+    clock_start: datetime | None = Field(
+        None, description="Run the hall's clock from this instant (training, demos, tests)")
+
+    def clock(self) -> Clock:
+        """The one clock of this server: real time, or shifted to begin at clock_start."""
+        if self.clock_start is None:
+            return SystemClock()
+        start = self.clock_start
+        if start.tzinfo is None:
+            raise ConfigError("ONESTOP_CLOCK_START needs a time zone, e.g. 2026-11-30T10:00+08:00")
+        return ShiftedClock(start)
 
     def session_secret(self) -> str:
         """The key that signs session cookies: ONESTOP_SECRET_KEY, else one kept in the data

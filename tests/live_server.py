@@ -12,6 +12,9 @@ from pathlib import Path
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 READY_TIMEOUT = 60.0
+# Test servers begin on an ordinary Wednesday morning, whenever the tests run, so the hall is
+# open (hours, cut-off, lunch) the same way in CI at midnight as at noon.
+CLOCK_START = "2026-11-25T09:30:00+08:00"
 
 
 def free_port() -> int:
@@ -48,7 +51,8 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}/ws/events"
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "ONESTOP_CLOCK_START": CLOCK_START,
+               **self.env}
         self.proc = subprocess.Popen(
             [
                 sys.executable,
