@@ -20,8 +20,10 @@ from sqlalchemy.exc import IntegrityError
 
 from onestop.queue import ledger, policy
 from onestop.queue.bus import EventBus
-from onestop.queue.catalogue import HallConfig, ServiceItem
+from onestop.queue.calendar import HallCalendar
+from onestop.queue.catalogue import HallConfig, QueueDef, ServiceItem
 from onestop.queue.clock import Clock, HallTime
+from onestop.queue.coverage import left_uncovered, open_windows
 from onestop.queue.errors import InvalidTransition, NotFound, Rejected
 from onestop.queue.estimate import (
     average_service_seconds,
@@ -29,6 +31,7 @@ from onestop.queue.estimate import (
     queues_by_counter,
     wait_seconds,
 )
+from onestop.queue.issuing import check_walk_in
 from onestop.queue.states import (
     AT_WINDOW_STATES,
     STATE_ZH,
@@ -38,7 +41,7 @@ from onestop.queue.states import (
     TicketState,
 )
 from onestop.queue.store import Store
-from onestop.queue.tables import counters, day_numbers, tickets
+from onestop.queue.tables import counters, day_numbers, hall_days, tickets
 from onestop.queue.views import counter_view, ticket_view
 
 MAX_PROMISE_DAYS = 366
@@ -66,6 +69,7 @@ class QueueEngine:
         self.bus = bus or EventBus()
         self._served = queues_by_counter(config)
         self._avg_cache: dict[str, tuple[float, datetime]] = {}
+        self.calendar = HallCalendar(config)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -249,6 +253,7 @@ class QueueEngine:
             )
         with self._write() as tx:
             day = self.time.service_day(tx.now)
+            self._gate(tx.conn, queue, tx.now, channel)
             seq_no = self._next_number(tx.conn, day, queue.prefix)
             row = tx.conn.execute(
                 sa.insert(tickets)
@@ -284,6 +289,15 @@ class QueueEngine:
             position = self._estimate(tx.conn, queue.id, int(not_behind or 1) - 1)
             view = self._ticket_event(tx, "ticket.issued", row, counts={queue.id: int(waiting)})
         return {**view, **position, "token": row.token, "replayed": False}
+
+    def _gate(self, conn: Connection, queue: QueueDef, now: datetime, channel: str) -> None:
+        """Refuse a walk-in ticket outside the hall's issuing hours (see issuing.py)."""
+        plan = self.calendar.plan(self.time.service_day(now))
+        wait: int | None = None
+        if plan.kind == "working":
+            waiting = self._waiting_counts(conn, {queue.id})[queue.id]
+            wait = self._estimate(conn, queue.id, waiting)["estimated_wait_seconds"]
+        check_walk_in(self.calendar, plan, queue, now, channel, wait)
 
     def _next_number(self, conn: Connection, day: date, prefix: str) -> int:
         """Atomically take the next per-day, per-prefix number (upsert … RETURNING)."""
@@ -366,7 +380,10 @@ class QueueEngine:
             counter = None
             if row.state == TicketState.CALLED.value and row.counter is not None:
                 counter = self._set_counter(tx.conn, row.counter, tx.now, current_ticket_id=None)
-            return {"ticket": self._ticket_event(tx, "ticket.cancelled", cancelled, counter)}
+            result = {"ticket": self._ticket_event(tx, "ticket.cancelled", cancelled, counter)}
+            if counter is not None:
+                self._window_freed(tx, counter)
+            return result
 
     def record_print(self, ticket_id: int, printed: bool, state: str, message: str) -> None:
         """The kiosk's printer finished (or gave up on) a ticket; only `printed` counts it."""
@@ -533,7 +550,9 @@ class QueueEngine:
             )
             window = self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
             self._avg_cache.pop(done.queue_id, None)
-            return {"ticket": self._ticket_event(tx, "ticket.finished", done, window)}
+            result = {"ticket": self._ticket_event(tx, "ticket.finished", done, window)}
+            self._window_freed(tx, window)
+            return result
 
     @staticmethod
     def _check_promise(outcome: Outcome, promised: date | None, today: date) -> None:
@@ -563,7 +582,9 @@ class QueueEngine:
                 tx.conn, row.id, state=TicketState.NO_SHOW.value, finished_at=tx.now
             )
             window = self._set_counter(tx.conn, number, tx.now, current_ticket_id=None)
-            return {"ticket": self._ticket_event(tx, "ticket.no_show", missed, window)}
+            result = {"ticket": self._ticket_event(tx, "ticket.no_show", missed, window)}
+            self._window_freed(tx, window)
+            return result
 
     def transfer(
         self,
@@ -619,6 +640,7 @@ class QueueEngine:
                     "note": note,
                 },
             )
+            self._window_freed(tx, window)
             return {"ticket": view}
 
     def _transfer_target(
@@ -644,13 +666,19 @@ class QueueEngine:
             raise Rejected("不能转给本窗口", "a ticket cannot be transferred to its own window")
         return row.service_id, to_counter
 
-    def pause(self, number: int, reason: str) -> dict[str, Any]:
+    @staticmethod
+    def _pause_reason(reason: str) -> str:
         reason = (reason or "").strip()
         if not reason:
             raise Rejected(
                 "请填写暂停原因（如午餐、会议、后台办理）",
                 "give a reason to pause (e.g. lunch, meeting, back office)",
             )
+        return reason
+
+    def pause(self, number: int, reason: str, until: datetime | None = None) -> dict[str, Any]:
+        """Pause a free window; refused while it is the last open window for one of its items."""
+        reason = self._pause_reason(reason)
         with self._write() as tx:
             counter = self._lock_counter(tx.conn, number)
             if counter.state == CounterState.PAUSED.value:
@@ -664,10 +692,67 @@ class QueueEngine:
                     f"finish or transfer ticket {current.number} before pausing",
                     ticket=current.number,
                 )
-            window = self._set_counter(
-                tx.conn, number, tx.now, state=CounterState.PAUSED.value, pause_reason=reason
-            )
-            return self._counter_event(tx, "counter.paused", window)
+            service = self._uncovered(tx, number)
+            if service is not None:
+                item = self._service(service)
+                raise InvalidTransition(
+                    f"{self._counter_name(number)}是目前唯一可办理“{item.name}”的窗口，"
+                    "暂停后该事项将无人受理，请等其他窗口恢复后再暂停",
+                    f"window {number} is the only open window for {item.name_en}; pausing it "
+                    "would leave that item with no open window",
+                    service=service,
+                )
+            return self._pause_now(tx, number, reason, until)
+
+    def pause_when_free(self, number: int, reason: str, until: datetime | None = None
+                        ) -> dict[str, Any]:
+        """A scheduled break (lunch): pause at once if nobody is at the window, else as soon as
+        the resident leaves; while pausing would leave an item with no open window, the pause
+        waits (the window keeps serving)."""
+        reason = self._pause_reason(reason)
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            if counter.state == CounterState.PAUSED.value:
+                return {"counter": counter_view(counter, self.config)}
+            if self._current(tx.conn, counter) is None and self._uncovered(tx, number) is None:
+                return self._pause_now(tx, number, reason, until)
+            window = self._set_counter(tx.conn, number, tx.now, pending_pause=reason,
+                                       pause_until=until)
+            return self._counter_event(tx, "counter.pause_pending", window)
+
+    def cancel_pending_pause(self, number: int) -> dict[str, Any] | None:
+        """The break's time is over before it could start: the window simply stays open."""
+        with self._write() as tx:
+            counter = self._lock_counter(tx.conn, number)
+            if counter.pending_pause is None:
+                return None
+            window = self._set_counter(tx.conn, number, tx.now, pending_pause=None,
+                                       pause_until=None)
+            return self._counter_event(tx, "counter.resumed", window)
+
+    def _pause_now(self, tx: _Tx, number: int, reason: str, until: datetime | None
+                   ) -> dict[str, Any]:
+        window = self._set_counter(tx.conn, number, tx.now, state=CounterState.PAUSED.value,
+                                   pause_reason=reason, pause_until=until, pending_pause=None)
+        return self._counter_event(tx, "counter.paused", window)
+
+    def _window_freed(self, tx: _Tx, window: Row[Any]) -> None:
+        """The resident left: a pending break starts now, if every item stays covered."""
+        if window.pending_pause is not None and self._uncovered(tx, window.number) is None:
+            self._pause_now(tx, window.number, window.pending_pause, window.pause_until)
+
+    def _uncovered(self, tx: _Tx, number: int) -> str | None:
+        """The item pausing this window would leave with no open window, while the hall is in
+        service today (from early opening until the day is closed)."""
+        plan = self.calendar.plan(self.time.service_day(tx.now))
+        if plan.early_open_at is None or tx.now < plan.early_open_at:
+            return None
+        closed = tx.conn.execute(
+            sa.select(hall_days.c.closed_at).where(hall_days.c.service_day == plan.day)
+        ).scalar()
+        if closed is not None:
+            return None
+        return left_uncovered(self.config, open_windows(tx.conn), number)
 
     def resume(self, number: int) -> dict[str, Any]:
         with self._write() as tx:
@@ -677,7 +762,8 @@ class QueueEngine:
                     f"{self._counter_name(number)}未暂停", f"window {number} is not paused"
                 )
             window = self._set_counter(
-                tx.conn, number, tx.now, state=CounterState.OPEN.value, pause_reason=None
+                tx.conn, number, tx.now, state=CounterState.OPEN.value, pause_reason=None,
+                pause_until=None, pending_pause=None,
             )
             return self._counter_event(tx, "counter.resumed", window)
 

@@ -43,3 +43,10 @@ class Rejected(DomainError):
 
     status = 422
     code = "rejected"
+
+
+class HallClosed(DomainError):
+    """The hall is not issuing this ticket now: a closed day, before opening, after the cut-off."""
+
+    status = 409
+    code = "issuing_closed"

@@ -59,4 +59,6 @@ def counter_view(row: Row[Any], config: HallConfig) -> dict[str, Any]:
         "pause_reason": row.pause_reason,
         "current_ticket_id": row.current_ticket_id,
         "services": config.counter_services(row.number),
+        "pending_pause": row.pending_pause,
+        "pause_until": row.pause_until.isoformat() if row.pause_until else None,
     }
