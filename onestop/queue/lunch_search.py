@@ -17,6 +17,7 @@ Two levels:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 NODE_LIMIT = 200_000
@@ -47,6 +48,7 @@ class Hall:
         self.nodes = 0
         self.blame = [0] * len(need)                        # item -> times a search failed on it
         self._memo: dict[int, dict[int, int] | None] = {}
+        self._group_cache: list[tuple[int, int, int]] | None = None
 
     def _tick(self) -> None:
         self.nodes += 1
@@ -60,14 +62,24 @@ class Hall:
     def cover(self, available: int) -> dict[int, int] | None:
         """Window -> clerk for windows that give every item its minimum, or None if impossible."""
         if available not in self._memo:
-            self._memo[available] = self._search_cover(available)
+            self._memo[available] = self._search_cover(available, self.need,
+                                                       available.bit_count())
         return self._memo[available]
 
-    def _search_cover(self, available: int) -> dict[int, int] | None:
+    def min_open_needed(self, items: Sequence[int]) -> int:
+        """The fewest windows (so clerks present) that can give these items their minimums."""
+        need = [n if i in items else 0 for i, n in enumerate(self.need)]
+        for size in range(self.n_windows + 1):
+            if self._search_cover(self.everyone, need, size) is not None:
+                return size
+        return self.n_clerks + 1                       # not even with everyone present
+
+    def _search_cover(self, available: int, needs: Sequence[int],
+                      limit: int) -> dict[int, int] | None:
+        """Depth-first search for at most `limit` windows covering `needs`, matched to clerks."""
         reach = 0
         for c in _bits(available):
             reach |= self.allowed_mask[c]
-        n_available = available.bit_count()
         seat: dict[int, int] = {}      # window -> clerk
         sits: dict[int, int] = {}      # clerk -> window
 
@@ -85,7 +97,7 @@ class Hall:
         def dfs(chosen: int, excluded: int) -> bool:
             self._tick()
             best, best_slack, most_short = -1, 0, 0
-            for i, need in enumerate(self.need):
+            for i, need in enumerate(needs):
                 short = need - (chosen & self.serve[i]).bit_count()
                 if short <= 0:
                     continue
@@ -98,10 +110,10 @@ class Hall:
                     best, best_slack = i, slack
             if best < 0:
                 return True
-            if chosen.bit_count() + most_short > n_available:
+            if chosen.bit_count() + most_short > limit:
                 self.blame[best] += 1
                 return False
-            for w in self._candidates(best, chosen, excluded, reach):
+            for w in self._candidates(best, chosen, excluded, reach, needs):
                 saved = (dict(seat), dict(sits))
                 if augment(w, set()):
                     if dfs(chosen | 1 << w, excluded):
@@ -116,10 +128,11 @@ class Hall:
 
         return dict(seat) if dfs(0, 0) else None
 
-    def _candidates(self, item: int, chosen: int, excluded: int, reach: int) -> list[int]:
+    def _candidates(self, item: int, chosen: int, excluded: int, reach: int,
+                    needs: Sequence[int]) -> list[int]:
         """Windows that could open for `item`, those helping the most short items first."""
         free = self.serve[item] & reach & ~chosen & ~excluded
-        short_items = [i for i, need in enumerate(self.need)
+        short_items = [i for i, need in enumerate(needs)
                        if need > (chosen & self.serve[i]).bit_count()]
         return sorted(_bits(free),
                       key=lambda w: -sum(self.serve[i] >> w & 1 for i in short_items))
@@ -127,14 +140,24 @@ class Hall:
     # --- all slots ------------------------------------------------------------------------
 
     def breaks(self, pinned: dict[int, int]) -> list[int] | None:
-        """Each clerk's break slot (pinned ones kept), most balanced first; None if impossible."""
+        """Each clerk's break slot (pinned ones kept), most balanced first; None if impossible.
+
+        One unrestricted search decides feasibility (its value order already fills the emptiest
+        slot first); only when its plan is uneven are tighter caps on a slot's eaters tried."""
+        found = self._breaks(pinned, self.n_clerks)
+        if found is None:
+            return None
         base = -(-self.n_clerks // self.n_slots)
         floor = max([0, *(list(pinned.values()).count(s) for s in range(self.n_slots))])
-        for cap in sorted({max(base, floor), max(base + 1, floor), self.n_clerks}):
-            found = self._breaks(pinned, cap)
-            if found is not None:
-                return found
-        return None
+        widest = max(found.count(s) for s in range(self.n_slots))
+        for cap in range(max(base, floor), widest):
+            try:
+                better = self._breaks(pinned, cap)
+            except LunchSearchLimit:
+                return found                  # balance is a wish; the plan found stands
+            if better is not None:
+                return better
+        return found
 
     def _breaks(self, pinned: dict[int, int], cap: int) -> list[int] | None:
         slot_of = [-1] * self.n_clerks
@@ -145,14 +168,34 @@ class Hall:
         if any(self.cover(self.everyone & ~e) is None for e in eating):
             return None
         order = sorted(range(self.n_clerks), key=lambda c: len(self.allowed[c]))
+        groups = self._groups()
+        mine = [[g for g in groups if g[0] >> c & 1] for c in range(self.n_clerks)]
 
         def options(c: int) -> list[int]:
             counts = [e.bit_count() for e in eating]
             first_empty = counts.index(0) if 0 in counts else -1
-            return sorted((s for s in range(self.n_slots)
-                           if counts[s] < cap and (counts[s] > 0 or s == first_empty)
-                           and self.cover(self.everyone & ~(eating[s] | 1 << c)) is not None),
-                          key=lambda s: (counts[s], s))
+            found = []
+            for s in range(self.n_slots):
+                if counts[s] == 0 and s != first_empty:
+                    continue
+                if any((eating[s] & staff).bit_count() >= most for staff, most, _ in mine[c]):
+                    continue
+                if self.cover(self.everyone & ~(eating[s] | 1 << c)) is None:
+                    continue
+                if counts[s] >= cap:
+                    continue
+                found.append(s)
+            return sorted(found, key=lambda s: (counts[s], s))
+
+        def counting_fails(free_mask: int) -> bool:
+            """Some group has more clerks left to place than its slots can still let go."""
+            for staff, most, item in groups:
+                room = sum(max(0, most - (e & staff).bit_count()) for e in eating)
+                if room < (free_mask & staff).bit_count():
+                    if item >= 0:
+                        self.blame[item] += 1
+                    return True
+            return False
 
         def place() -> bool:
             self._tick()
@@ -161,6 +204,8 @@ class Hall:
                 return True
             room = sum(cap - e.bit_count() for e in eating)
             if room < len(free):
+                return False
+            if counting_fails(_mask(free)):
                 return False
             chosen, chosen_slots = -1, list[int]()
             for c in free:
@@ -179,6 +224,34 @@ class Hall:
             return False
 
         return list(slot_of) if place() else None
+
+    def _groups(self) -> list[tuple[int, int, int]]:
+        """(clerks, most of them who may eat in one slot, item to blame or -1): every slot must
+        keep enough of an item's staff present, and of the staff of a pair of items that need
+        more windows together than either alone, and of the whole staff."""
+        if self._group_cache is None:
+            wanted = [i for i, need in enumerate(self.need) if need > 0]
+            groups = [self._group([i], self.need[i], i) for i in wanted]
+            for i, j in itertools.combinations(wanted, 2):
+                if (self.serve[i] & self.serve[j]).bit_count() < max(self.need[i], self.need[j]):
+                    together = self.min_open_needed([i, j])
+                    if together > max(self.need[i], self.need[j]):
+                        worse = i if self.need[i] >= self.need[j] else j
+                        groups.append(self._group([i, j], together, worse))
+            if len(wanted) > 1:
+                groups.append(self._group(wanted, self.min_open_needed(wanted), -1))
+            tightest: dict[int, tuple[int, int, int]] = {}
+            for group in groups:            # per set of clerks, only the tightest bound counts
+                if group[0] not in tightest or group[1] < tightest[group[0]][1]:
+                    tightest[group[0]] = group
+            self._group_cache = sorted(tightest.values(), key=lambda g: g[1])
+        return self._group_cache
+
+    def _group(self, items: list[int], present: int, blame: int) -> tuple[int, int, int]:
+        """The clerks able to serve these items, and how many of them may eat at once."""
+        windows = _mask(w for i in items for w in _bits(self.serve[i]))
+        staff = _mask(c for c in range(self.n_clerks) if self.allowed_mask[c] & windows)
+        return staff, staff.bit_count() - present, blame
 
     # --- seating --------------------------------------------------------------------------
 
@@ -212,9 +285,9 @@ class Hall:
                 row[w] = rank - seat_bonus - (must_bonus if w in must else 0)
             cost.append(row)
         seating = {}
-        for row, col in enumerate(min_cost_assignment(cost)):
+        for i, col in enumerate(min_cost_assignment(cost)):
             if col < m:
-                seating[col] = clerks[row]
+                seating[col] = clerks[i]
         return seating
 
 
