@@ -105,6 +105,18 @@ def engine(db_url: str, config: HallConfig, clock: ManualClock) -> Iterator[Queu
 
 
 @pytest.fixture
+def always_open(engine: QueueEngine) -> QueueEngine:
+    """The engine of a hall that leaves issuing hours to its staff: for tests about numbering or
+    load, which must be able to issue at midnight or ten thousand times."""
+    from onestop.queue.calendar import HallCalendar
+
+    hours = engine.config.hours.model_copy(update={"enforce": False})
+    engine.config = engine.config.model_copy(update={"hours": hours})
+    engine.calendar = HallCalendar(engine.config)
+    return engine
+
+
+@pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Any]:
     """A real `onestop serve` process on this test's database, with a supervisor account
     ("sup"); tests that need more accounts add them before signing in."""

@@ -47,8 +47,9 @@ def run_together(work: Callable[[int], Any], n: int) -> list[Any]:
 
 
 def test_concurrent_issue_and_call_next_are_exactly_once(
-    engine: QueueEngine, config: HallConfig
+    always_open: QueueEngine, config: HallConfig
 ) -> None:
+    engine = always_open
     services = [s.id for s in config.services]
 
     def issue_share(i: int) -> list[tuple[int, str, str]]:

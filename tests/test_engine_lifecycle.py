@@ -305,8 +305,9 @@ def test_refused_operations_change_nothing(
 
 
 def test_committed_promise_is_checked_against_the_hall_day(
-    engine: QueueEngine, clock: ManualClock
+    always_open: QueueEngine, clock: ManualClock
 ) -> None:
+    engine = always_open
     # 00:30 in Shanghai on the 26th is still the 25th in UTC; "today" is the hall's day.
     clock.set(clock.now().replace(hour=16, minute=30))  # 00:30 on 26 Nov, Shanghai
     _serving_at_5(engine)

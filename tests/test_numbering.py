@@ -27,7 +27,8 @@ def test_numbers_count_per_prefix(engine: QueueEngine) -> None:
     assert numbers == ["B001", "A001", "B002", "E001", "A002", "B003"]
 
 
-def test_reset_at_shanghai_midnight_not_utc(engine: QueueEngine, clock: ManualClock) -> None:
+def test_reset_at_shanghai_midnight_not_utc(always_open: QueueEngine, clock: ManualClock) -> None:
+    engine = always_open
     # 07:59 → 08:01 in Shanghai crosses UTC midnight: the hall's day must not change.
     clock.set(hall_time(2026, 11, 25, 7, 59))
     assert engine.issue("elderly-card")["number"] == "B001"

@@ -68,6 +68,8 @@ class HoursDef(_Strict):
     """Per-weekday opening hours; statutory holidays and make-up working days (调休) come from
     the `holidays` package, `dates` overrides both."""
 
+    enforce: bool = Field(
+        True, description="Kiosks issue only in hours; false leaves issuing to the staff")
     early_open_minutes: int = Field(30, ge=0, le=180, description="早到: open this much earlier")
     issue_cutoff_minutes: int = Field(
         30, ge=0, le=240, description="Kiosks stop issuing this long before closing")

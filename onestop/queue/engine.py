@@ -292,6 +292,8 @@ class QueueEngine:
 
     def _gate(self, conn: Connection, queue: QueueDef, now: datetime, channel: str) -> None:
         """Refuse a walk-in ticket outside the hall's issuing hours (see issuing.py)."""
+        if not self.config.hours.enforce:
+            return
         plan = self.calendar.plan(self.time.service_day(now))
         wait: int | None = None
         if plan.kind == "working":
