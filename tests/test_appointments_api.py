@@ -196,3 +196,22 @@ def test_concurrent_bookings_never_overfill_a_slot(server: Any) -> None:
     ten = next(s for s in slots if s["label"] == "10:00-10:30")
     assert (ten["booked"], ten["remaining"]) == (4, 0)
     assert hall_time(2026, 11, 27, 10, 0).isoformat() == ten["start"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("when", "kind"), [((2026, 11, 25, 9, 0), "working"),
+                                            ((2026, 11, 28, 9, 0), "appointments"),
+                                            ((2026, 11, 29, 9, 0), "closed")])
+def test_kiosk_page_knows_the_day(hall: dict[str, Any], when: tuple[int, ...], kind: str
+                                  ) -> None:
+    """The kiosk's boot data says what today is, so it can show check-in only, or nothing."""
+    import json
+    import re
+
+    hall["clock"].set(hall_time(*when))
+    page = hall["public"].get("/kiosk?k=k1")
+    assert page.status_code == 200
+    boot = json.loads(re.search(r'<script type="application/json" id="boot">(.*?)</script>',
+                                page.text, re.S).group(1))  # type: ignore[union-attr]
+    assert boot["day"]["kind"] == kind and boot["day"]["day"] == f"2026-11-{when[2]:02d}"
+    assert boot["code"]["length"] == 8
