@@ -23,12 +23,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from onestop import __version__
 from onestop.admin import api as admin_api
 from onestop.admin import pages as admin_pages
+from onestop.appointments import api as appointments_api  # appointments wiring
+from onestop.appointments import pages as appointments_pages  # appointments wiring
 from onestop.counter import api as counter_api  # counter wiring
 from onestop.counter import pages as counter_pages  # counter wiring
 from onestop.kiosk import api as kiosk_api
 from onestop.kiosk import pages as kiosk_pages
 from onestop.kiosk.printing import KioskPrinters
+from onestop.queue.appointments import AppointmentBook  # appointments wiring
 from onestop.queue.bus import EventBus
+from onestop.queue.calendar import HallCalendar  # appointments wiring
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.clock import Clock, SystemClock
 from onestop.queue.engine import QueueEngine
@@ -57,6 +61,7 @@ class Hall:
         self.store = Store(settings.db_url())
         self.bus = EventBus()
         self.engine = QueueEngine(self.store, config, clock, self.bus)
+        self.appointments = AppointmentBook(self.engine, HallCalendar(config))  # appointments
         workers = 1 if self.store.is_sqlite else 8
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
         self.hub = EventHub(
@@ -124,6 +129,7 @@ def create_app(
     app.include_router(api.kiosk)
     app.include_router(api.windows)
     app.include_router(events_ws.router)
+    app.include_router(appointments_api.router)  # appointments wiring (before kiosk routes)
     app.include_router(kiosk_api.router)
     app.mount("/static/kiosk", StaticFiles(directory=kiosk_pages.STATIC_DIR), name="kiosk-static")
     app.include_router(kiosk_pages.router)
@@ -139,6 +145,10 @@ def create_app(
     app.include_router(counter_api.router)  # counter wiring
     app.mount("/static/counter", StaticFiles(directory=counter_pages.STATIC_DIR),  # counter wiring
               name="counter-static")  # counter wiring
+
+    app.include_router(appointments_pages.router)  # appointments wiring
+    app.mount("/static/appointments", StaticFiles(directory=appointments_pages.STATIC_DIR),
+              name="appointments-static")  # appointments wiring
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, Any]:

@@ -22,6 +22,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import OperationalError
 
 from onestop.drivers.escpos.printer import MESSAGES as PRINTER_MESSAGES
+from onestop.queue.appointments import CODE_ALPHABET, CODE_LENGTH
+from onestop.queue.calendar import HallCalendar
 from onestop.queue.errors import NotFound
 from onestop.web.access import MATRIX, Forbidden, csrf_token, resolve
 from onestop.web.static_files import VersionedStatic
@@ -134,6 +136,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "need_service": "请先选择事项",
         "need_reason": "请选择或填写绿色通道原因",
         "selected": "已选",
+        # appointment check-in (预约签到)
+        "checkin": "预约签到",
+        "checkin_sub": "已预约群众请点此签到取号",
+        "checkin_prompt": "请输入 8 位预约码",
+        "checkin_submit": "签到取号",
+        "checking_in": "正在签到…",
+        "key_delete": "删除",
+        "key_clear": "清空",
+        "take_normal": "取普通号",
+        "appointments_day": "今天为非工作日预约服务，仅限已预约群众签到取号",
+        "closed_today": "今天不办公，暂停取号",
     },
     "en": {
         "lang_zh": "中文",
@@ -224,6 +237,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "need_service": "Choose a service first",
         "need_reason": "Choose or type the reason",
         "selected": "selected",
+        "checkin": "Check in",
+        "checkin_sub": "Booked an appointment? Check in here",
+        "checkin_prompt": "Type your 8-character booking code",
+        "checkin_submit": "Check in",
+        "checking_in": "Checking in…",
+        "key_delete": "Delete",
+        "key_clear": "Clear",
+        "take_normal": "Take a normal ticket",
+        "appointments_day": "Today the hall serves booked appointments only: "
+                            "please check in with your code",
+        "closed_today": "The hall is closed today",
     },
 }
 
@@ -318,7 +342,10 @@ async def kiosk_page(request: Request, k: str | None = None) -> HTMLResponse:
     if kiosk is None:
         return _not_found(request, "zh", "kiosk_not_found", "kiosk_not_found_hint", links,
                           detail=k)
-    boot = _boot(hall, "zh", kiosk={"id": kiosk.id, "name": kiosk.name})
+    today = hall.engine.time.service_day()
+    boot = _boot(hall, "zh", kiosk={"id": kiosk.id, "name": kiosk.name},
+                 day=HallCalendar(hall.config).plan(today).to_json(),
+                 code={"alphabet": CODE_ALPHABET, "length": CODE_LENGTH})
     return _page(request, "kiosk.html", {
         "lang": "zh", "hall": hall.config.hall, "kiosk": kiosk, "boot": boot,
     })

@@ -45,6 +45,9 @@ MATRIX: dict[str, set[str]] = {
     "accounts.manage": {"admin"},
     "config.read": {"admin", "supervisor"},
     "session.read": STAFF,
+    "appointment.book": EVERYONE,  # residents book on their own phones
+    "appointment.manage": EVERYONE,  # by code: holding the code is the permission
+    "appointment.checkin": {"admin", "supervisor", "desk", "kiosk"},
 }
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -55,6 +58,8 @@ PUBLIC_REFUSALS: dict[str, tuple[str, str]] = {
                     "This kiosk is not set up yet: please ask at the front desk for a number"),
     "kiosk.read": ("本机尚未启用，请到咨询台取号",
                    "This kiosk is not set up yet: please ask at the front desk for a number"),
+    "appointment.checkin": ("本机尚未启用，请到咨询台签到",
+                            "This kiosk is not set up yet: please check in at the front desk"),
 }
 
 

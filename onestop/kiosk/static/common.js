@@ -109,6 +109,7 @@
     this.code = body.error || null;
     this.message = typeof body.message === 'string' ? body.message : '';
     this.message_en = typeof body.message_en === 'string' ? body.message_en : '';
+    this.details = body.details && typeof body.details === 'object' ? body.details : null;
   }
   O.ApiError = ApiError;
 

@@ -36,8 +36,14 @@
     lastTouch: Date.now(),
     health: null,
     outcomes: {},
-    outcomeOrder: []
+    outcomeOrder: [],
+    code: '',
+    checkinError: null,
+    offerService: null
   };
+
+  var DAY = boot.day || { kind: 'working' };
+  var CODE = boot.code || { alphabet: '', length: 8 };
 
   function $(id) { return document.getElementById(id); }
 
@@ -132,6 +138,7 @@
     state.error = null;
     state.category = null;
     state.service = null;
+    resetCheckin();
     if (O.lang !== 'zh') setLanguage('zh');
     go('home');
   }
@@ -222,6 +229,94 @@
     while (state.outcomeOrder.length > 50) delete state.outcomes[state.outcomeOrder.shift()];
   }
 
+  /* ---- appointment check-in (预约签到) ------------------------------------------------------ */
+
+  function resetCheckin() {
+    state.code = '';
+    state.checkinError = null;
+    state.offerService = null;
+  }
+
+  function openCheckin() {
+    resetCheckin();
+    state.requestId = null;
+    go('checkin');
+  }
+
+  function typeKey(key) {
+    if (state.busy) return;
+    if (key === 'del') state.code = state.code.slice(0, -1);
+    else if (key === 'clear') state.code = '';
+    else if (state.code.length < CODE.length) state.code += key;
+    state.checkinError = null;
+    state.offerService = null;
+    renderCheckin();
+  }
+
+  function checkIn() {
+    if (state.busy || state.view !== 'checkin' || state.code.length !== CODE.length) return;
+    state.busy = true;
+    state.checkinError = null;
+    state.offerService = null;
+    renderCheckin();
+    var body = { code: state.code, print: true };
+    O.api('POST', '/api/kiosks/' + encodeURIComponent(KIOSK) + '/check-in', body, 15000)
+      .then(function (ticket) {
+        state.busy = false;
+        resetCheckin();
+        showTicket(ticket);
+      }, function (err) {
+        state.busy = false;
+        state.checkinError = err;
+        var details = err.details || {};
+        // Too early or too late: a normal ticket instead, while walk-in tickets are issued today.
+        if (details.offer_normal_ticket && DAY.kind === 'working' && state.servicesById[details.service]) {
+          state.offerService = details.service;
+        }
+        if (state.view === 'checkin') renderCheckin();
+      });
+  }
+
+  function takeNormal() {
+    var service = state.servicesById[state.offerService];
+    if (!service) return;
+    state.service = service;
+    state.requestId = O.randomId();
+    state.error = null;
+    go('service');
+    takeNumber();
+  }
+
+  function renderCheckin() {
+    var display = $('code-display');
+    var cells = [];
+    for (var i = 0; i < CODE.length; i++) {
+      cells.push(O.el('div', {
+        className: 'code-cell' + (i === state.code.length ? ' code-cell-next' : ''),
+        text: state.code.charAt(i)
+      }));
+    }
+    display.replaceChildren.apply(display, cells);
+    var pad = $('keypad');
+    if (!pad.childElementCount) {
+      var keys = CODE.alphabet.split('').map(function (ch) {
+        return O.el('button', { className: 'key', text: ch, attrs: { type: 'button' }, dataset: { key: ch } });
+      });
+      keys.push(O.el('button', { className: 'key key-wide', attrs: { type: 'button', 'data-t': 'key_delete' },
+                                 dataset: { key: 'del' }, text: O.t('key_delete') }));
+      keys.push(O.el('button', { className: 'key key-wide', attrs: { type: 'button', 'data-t': 'key_clear' },
+                                 dataset: { key: 'clear' }, text: O.t('key_clear') }));
+      pad.replaceChildren.apply(pad, keys);
+    }
+    var submit = $('checkin-submit');
+    submit.disabled = state.busy || state.code.length !== CODE.length;
+    submit.textContent = state.busy ? O.t('checking_in') : O.t('checkin_submit');
+    var error = $('checkin-error');
+    error.hidden = !state.checkinError;
+    error.textContent = state.checkinError ? O.errorText(state.checkinError) : '';
+    $('take-normal').hidden = !state.offerService;
+  }
+
   /* ---- live events ------------------------------------------------------------------------- */
 
   function onEvent(event) {
@@ -282,6 +377,7 @@
     else if (state.view === 'category') renderCategory();
     else if (state.view === 'service') renderService();
     else if (state.view === 'ticket') renderTicket();
+    else if (state.view === 'checkin') renderCheckin();
   }
 
   function renderCounts() {
@@ -303,6 +399,19 @@
   function renderHome() {
     var status = $('home-status');
     var list = $('categories');
+    // The hall's day decides what the kiosk offers: everything, check-in only, or nothing.
+    var note = $('day-note');
+    note.hidden = DAY.kind === 'working';
+    note.textContent = DAY.kind === 'closed' ? O.t('closed_today')
+      : (DAY.kind === 'appointments' ? O.t('appointments_day') : '');
+    $('checkin-open').hidden = DAY.kind === 'closed';
+    var walkIn = DAY.kind === 'working';
+    $('home-prompt').hidden = !walkIn;
+    if (!walkIn) {
+      list.replaceChildren();
+      status.hidden = true;
+      return;
+    }
     if (!state.loaded) {
       list.replaceChildren();
       status.hidden = false;
@@ -433,6 +542,14 @@
       tick();
     } else if (target.id === 'take') {
       takeNumber();
+    } else if (target.id === 'checkin-open') {
+      openCheckin();
+    } else if (target.dataset.key !== undefined) {
+      typeKey(target.dataset.key);
+    } else if (target.id === 'checkin-submit') {
+      checkIn();
+    } else if (target.id === 'take-normal') {
+      takeNormal();
     } else if (target.id === 'done') {
       endSession();
     } else if (target.id === 'home-retry') {

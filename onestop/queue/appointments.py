@@ -1,0 +1,459 @@
+"""预约服务: residents book a slot of an item, then check in at a kiosk for an appointment ticket.
+
+Capacity is enforced by the store, not by reading and then writing: each (item, slot) has one
+row in `appointment_slots`, and a booking raises its `booked` count with one conditional UPDATE
+(`… WHERE booked < capacity RETURNING booked`), so concurrent bookings can never overfill a slot
+on SQLite or PostgreSQL. Every change is one transaction with one ledger event, written through
+`QueueEngine.record`; events carry the phone number masked, never in full.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from onestop.queue.calendar import DayPlan, HallCalendar
+from onestop.queue.catalogue import ServiceItem
+from onestop.queue.engine import QueueEngine
+from onestop.queue.errors import InvalidTransition, NotFound, Rejected
+from onestop.queue.states import Priority
+from onestop.queue.tables import appointment_slots, appointments
+
+# No 0/O, 1/I/L: a code read aloud or typed on a kiosk keypad cannot be mistaken.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+CODE_RE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+MAX_NAME = 50
+CODE_ATTEMPTS = 5
+
+
+class AppointmentState(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    CHECKED_IN = "checked_in"
+    NO_SHOW = "no_show"
+
+
+STATE_ZH = {
+    AppointmentState.BOOKED: "已预约",
+    AppointmentState.CANCELLED: "已取消",
+    AppointmentState.CHECKED_IN: "已签到",
+    AppointmentState.NO_SHOW: "已失约",
+}
+
+
+def normalise_phone(raw: str) -> str:
+    """A mainland mobile number without spaces or dashes; Rejected when it is not one."""
+    phone = re.sub(r"[\s-]", "", raw or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not PHONE_RE.match(phone):
+        raise Rejected("手机号码格式不正确，请输入11位手机号",
+                       "the phone number is not valid: enter an 11-digit mainland mobile number")
+    return phone
+
+
+def mask_phone(phone: str) -> str:
+    """138****1234: enough for the resident to recognise, useless to anyone else."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+
+
+def normalise_code(raw: str) -> str:
+    """Codes are typed by hand: ignore case, spaces and dashes."""
+    return re.sub(r"[\s-]", "", raw or "").upper()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+@dataclass(frozen=True)
+class _Slot:
+    start: datetime
+    end: datetime
+
+
+class AppointmentBook:
+    """Booking, changing and checking in appointments for one hall (blocking; run in hall.db)."""
+
+    def __init__(self, engine: QueueEngine, calendar: HallCalendar) -> None:
+        self.engine = engine
+        self.calendar = calendar
+        self.defs = engine.config.appointments
+        self.tz = calendar.tz
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _service(self, service_id: str) -> ServiceItem:
+        service = self.engine.config.service(service_id)
+        if service is None:
+            raise NotFound(f"没有这个事项：{service_id}", f"unknown service item {service_id!r}")
+        return service
+
+    def capacity(self, service_id: str) -> int:
+        return self.defs.capacity_by_service.get(service_id, self.defs.capacity)
+
+    def _bookable_service(self, service_id: str) -> ServiceItem:
+        service = self._service(service_id)
+        if self.capacity(service.id) <= 0:
+            raise Rejected(f"“{service.name}”暂不提供预约", f"{service.name_en} takes no bookings")
+        return service
+
+    def _local(self, instant: datetime) -> datetime:
+        return instant.astimezone(self.tz)
+
+    def _hm(self, instant: datetime) -> str:
+        return self._local(instant).strftime("%H:%M")
+
+    def _span(self, start: datetime, end: datetime) -> str:
+        return f"{self._hm(start)}-{self._hm(end)}"
+
+    def _grid(self, plan: DayPlan) -> list[_Slot]:
+        if plan.kind == "closed" or plan.opens_at is None or plan.closes_at is None:
+            return []
+        step = timedelta(minutes=self.defs.slot_minutes)
+        slots = []
+        start = plan.opens_at
+        while start + step <= plan.closes_at:
+            slots.append(_Slot(start, start + step))
+            start += step
+        return slots
+
+    def _open_plan(self, day: date, now: datetime) -> DayPlan:
+        """The day's plan if residents may book on it now; Rejected with the reason if not."""
+        today = self.engine.time.service_day(now)
+        if day < today:
+            raise Rejected(f"{day.isoformat()} 已过，请选择今天或以后的日期",
+                           f"{day.isoformat()} is in the past; choose today or a later day")
+        last = today + timedelta(days=self.defs.book_days_ahead)
+        if day > last:
+            raise Rejected(
+                f"只能预约 {self.defs.book_days_ahead} 天内的时段（至 {last.isoformat()}）",
+                f"bookings open {self.defs.book_days_ahead} days ahead (until {last.isoformat()})")
+        plan = self.calendar.plan(day)
+        if plan.kind == "closed":
+            raise Rejected(f"{day.isoformat()} {plan.label}，不办理业务，请选择其他日期",
+                           f"{day.isoformat()}: {plan.label_en}; choose another day")
+        return plan
+
+    def _slot_on(self, plan: DayPlan, slot_start: datetime | time, now: datetime) -> _Slot:
+        """The grid slot starting at `slot_start`, not yet begun; Rejected otherwise."""
+        if isinstance(slot_start, time):
+            if slot_start.tzinfo is not None:
+                slot_start = slot_start.replace(tzinfo=None)
+            instant = datetime.combine(plan.day, slot_start, tzinfo=self.tz)
+        elif slot_start.tzinfo is None:
+            raise Rejected("时段须带时区，例如 2026-11-26T10:00:00+08:00",
+                           "give the slot with its UTC offset, e.g. 2026-11-26T10:00:00+08:00")
+        else:
+            instant = slot_start
+        for slot in self._grid(plan):
+            if slot.start == instant:
+                if slot.start <= now:
+                    raise Rejected(f"{self._span(slot.start, slot.end)} 时段已开始，请选择以后的时段",
+                                   "this slot has already started; choose a later one")
+                return slot
+        raise Rejected(
+            f"{plan.day.isoformat()} 没有从 {self._hm(instant)} 开始的预约时段",
+            f"there is no slot starting at {self._hm(instant)} on {plan.day.isoformat()}")
+
+    def _insert(self) -> Any:
+        insert: Any
+        if self.engine.store.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert
+
+    def _take(self, conn: Connection, service_id: str, slot: _Slot) -> int:
+        """Raise the slot's count by one if below capacity, atomically; 409 when full."""
+        insert = self._insert()
+        conn.execute(
+            insert(appointment_slots)
+            .values(service_id=service_id, slot_start=slot.start, booked=0)
+            .on_conflict_do_nothing(index_elements=["service_id", "slot_start"])
+        )
+        s = appointment_slots.c
+        booked = conn.execute(
+            sa.update(appointment_slots)
+            .where(s.service_id == service_id, s.slot_start == slot.start,
+                   s.booked < self.capacity(service_id))
+            .values(booked=s.booked + 1)
+            .returning(s.booked)
+        ).scalar_one_or_none()
+        if booked is None:
+            raise InvalidTransition("该时段已约满，请选择其他时段",
+                                    "this slot is fully booked; choose another one")
+        return int(booked)
+
+    @staticmethod
+    def _free(conn: Connection, service_id: str, slot_start: datetime) -> None:
+        s = appointment_slots.c
+        conn.execute(
+            sa.update(appointment_slots)
+            .where(s.service_id == service_id, s.slot_start == slot_start, s.booked > 0)
+            .values(booked=s.booked - 1)
+        )
+
+    def _lock(self, conn: Connection, code: str) -> Row[Any]:
+        code = normalise_code(code)
+        row = None
+        if CODE_RE.match(code):
+            row = conn.execute(
+                sa.select(appointments).where(appointments.c.code == code).with_for_update()
+            ).first()
+        if row is None:
+            raise NotFound("预约码不存在", "there is no appointment with this code")
+        return row
+
+    def _require_booked(self, row: Row[Any], action_zh: str, action_en: str) -> None:
+        if row.state == AppointmentState.BOOKED.value:
+            return
+        state = AppointmentState(row.state)
+        zh = f"该预约{STATE_ZH[state]}，不能{action_zh}"
+        en = f"this appointment is {state.value.replace('_', ' ')} and cannot be {action_en}"
+        details: dict[str, Any] = {"state": state.value}
+        if state is AppointmentState.CHECKED_IN and row.ticket_id is not None:
+            number = self.engine.ticket_by_id(int(row.ticket_id))["number"]
+            zh = f"该预约已签到，号码 {number}，不能{action_zh}"
+            en = f"this appointment is already checked in as ticket {number}"
+            details["ticket"] = number
+        raise InvalidTransition(zh, en, **details)
+
+    def view(self, row: Row[Any]) -> dict[str, Any]:
+        """The public face of a booking: never the full phone number."""
+        service = self.engine.config.service(row.service_id)
+        early = timedelta(minutes=self.defs.early_minutes)
+        late = timedelta(minutes=self.defs.late_minutes)
+        return {
+            "code": row.code,
+            "service": row.service_id,
+            "service_name": service.name if service else row.service_id,
+            "service_name_en": service.name_en if service else row.service_id,
+            "day": row.service_day.isoformat(),
+            "slot_start": self._local(row.slot_start).isoformat(),
+            "slot_end": self._local(row.slot_end).isoformat(),
+            "checkin_from": self._local(row.slot_start - early).isoformat(),
+            "checkin_until": self._local(row.slot_start + late).isoformat(),
+            "phone_masked": mask_phone(row.phone),
+            "state": row.state,
+            "ticket_id": row.ticket_id,
+        }
+
+    def _change(self, type_: str, change: Callable[[Connection, datetime], dict[str, Any]]
+                ) -> dict[str, Any]:
+        return self.engine.record(type_, change)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def days(self, service_id: str) -> list[dict[str, Any]]:
+        """Days open for booking from today to the horizon (closed days left out)."""
+        self._bookable_service(service_id)
+        now = self.engine.time.now()
+        today = self.engine.time.service_day(now)
+        result = []
+        for offset in range(self.defs.book_days_ahead + 1):
+            plan = self.calendar.plan(today + timedelta(days=offset))
+            grid = self._grid(plan)
+            if not grid or grid[-1].start <= now:
+                continue
+            result.append({**plan.to_json(), "weekday": plan.day.weekday()})
+        return result
+
+    def slots(self, service_id: str, day: date) -> list[dict[str, Any]]:
+        """The day's slots; a slot already begun has `bookable` false and `remaining` 0."""
+        service = self._bookable_service(service_id)
+        now = self.engine.time.now()
+        plan = self._open_plan(day, now)
+        grid = self._grid(plan)
+        capacity = self.capacity(service.id)
+        with self.engine.store.read() as conn:
+            s = appointment_slots.c
+            booked = {
+                start: int(n) for start, n in conn.execute(
+                    sa.select(s.slot_start, s.booked).where(
+                        s.service_id == service.id, s.slot_start >= grid[0].start,
+                        s.slot_start <= grid[-1].start))
+            } if grid else {}
+        result = []
+        for slot in grid:
+            taken = booked.get(slot.start, 0)
+            started = slot.start <= now
+            result.append({
+                "start": self._local(slot.start).isoformat(),
+                "end": self._local(slot.end).isoformat(),
+                "label": self._span(slot.start, slot.end),
+                "capacity": capacity,
+                "booked": taken,
+                "remaining": 0 if started else max(0, capacity - taken),
+                "bookable": not started and taken < capacity,
+            })
+        return result
+
+    def get(self, code: str) -> dict[str, Any]:
+        with self.engine.store.read() as conn:
+            code = normalise_code(code)
+            row = conn.execute(
+                sa.select(appointments).where(appointments.c.code == code)
+            ).first() if CODE_RE.match(code) else None
+            if row is None:
+                raise NotFound("预约码不存在", "there is no appointment with this code")
+            return self.view(row)
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def book(self, service_id: str, day: date, slot_start: datetime | time, phone: str,
+             name: str | None = None) -> dict[str, Any]:
+        """Book one place in a slot; returns the booking with its code (shown once, in full)."""
+        service = self._bookable_service(service_id)
+        number = normalise_phone(phone)
+        clean_name = (name or "").strip()[:MAX_NAME] or None
+
+        def change(conn: Connection, now: datetime) -> dict[str, Any]:
+            plan = self._open_plan(day, now)
+            slot = self._slot_on(plan, slot_start, now)
+            self._take(conn, service.id, slot)
+            row = conn.execute(
+                sa.insert(appointments).values(
+                    code=new_code(), service_id=service.id, service_day=day,
+                    slot_start=slot.start, slot_end=slot.end, phone=number, name=clean_name,
+                    state=AppointmentState.BOOKED.value, created_at=now, updated_at=now,
+                ).returning(appointments)
+            ).one()
+            return self.view(row)
+
+        for attempt in range(CODE_ATTEMPTS):
+            try:
+                return self._change("appointment.booked", change)
+            except IntegrityError:  # a code collision (1 in 10^11): draw another
+                if attempt == CODE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def cancel(self, code: str) -> dict[str, Any]:
+        """The resident gives the place back; the slot can be booked again."""
+        def change(conn: Connection, now: datetime) -> dict[str, Any]:
+            row = self._lock(conn, code)
+            self._require_booked(row, "取消", "cancelled")
+            self._free(conn, row.service_id, row.slot_start)
+            return self.view(self._set(conn, row.id, now, state=AppointmentState.CANCELLED.value))
+
+        return self._change("appointment.cancelled", change)
+
+    def reschedule(self, code: str, day: date, slot_start: datetime | time) -> dict[str, Any]:
+        """Move a booking: take the new slot and free the old one in the same transaction."""
+        def change(conn: Connection, now: datetime) -> dict[str, Any]:
+            row = self._lock(conn, code)
+            self._require_booked(row, "改约", "rescheduled")
+            plan = self._open_plan(day, now)
+            slot = self._slot_on(plan, slot_start, now)
+            if slot.start == row.slot_start:
+                raise Rejected("新时段与原预约相同", "the new slot is the one already booked")
+            self._take(conn, row.service_id, slot)
+            self._free(conn, row.service_id, row.slot_start)
+            moved = self._set(conn, row.id, now, service_day=day, slot_start=slot.start,
+                              slot_end=slot.end)
+            return {**self.view(moved), "from": {
+                "day": row.service_day.isoformat(),
+                "slot_start": self._local(row.slot_start).isoformat(),
+                "slot_end": self._local(row.slot_end).isoformat()}}
+
+        return self._change("appointment.rescheduled", change)
+
+    @staticmethod
+    def _set(conn: Connection, appointment_id: int, now: datetime, **values: Any) -> Row[Any]:
+        return conn.execute(
+            sa.update(appointments).where(appointments.c.id == appointment_id)
+            .values(updated_at=now, **values).returning(appointments)
+        ).one()
+
+    def check_in(self, code: str, kiosk: str | None, print_requested: bool) -> dict[str, Any]:
+        """Turn a booking into an appointment-class ticket, within its check-in window.
+
+        The ticket's request_key is derived from the code, so if the booking could not be
+        marked after the ticket was issued (a crash, a lost connection), a retry gets the
+        same ticket instead of a second one."""
+        booking = self.get(code)
+        with self.engine.store.read() as conn:
+            row = self._lock_read(conn, booking["code"])
+        self._require_booked(row, "签到", "checked in")
+        now = self.engine.time.now()
+        self._check_window(row, now)
+        ticket = self.engine.issue(
+            row.service_id, priority=Priority.APPOINTMENT, channel="appointment", kiosk=kiosk,
+            request_key=f"appointment:{row.code}", print_requested=print_requested,
+        )
+
+        def change(conn: Connection, now: datetime) -> dict[str, Any]:
+            current = self._lock(conn, row.code)
+            if current.state != AppointmentState.BOOKED.value:
+                self._require_booked(current, "签到", "checked in")
+            done = self._set(conn, current.id, now, state=AppointmentState.CHECKED_IN.value,
+                             ticket_id=ticket["id"])
+            return {**self.view(done), "ticket": ticket["number"]}
+
+        appointment = self._change("appointment.checked_in", change)
+        return {"appointment": appointment, "ticket": ticket}
+
+    @staticmethod
+    def _lock_read(conn: Connection, code: str) -> Row[Any]:
+        return conn.execute(sa.select(appointments).where(appointments.c.code == code)).one()
+
+    def _check_window(self, row: Row[Any], now: datetime) -> None:
+        opens = row.slot_start - timedelta(minutes=self.defs.early_minutes)
+        closes = row.slot_start + timedelta(minutes=self.defs.late_minutes)
+        span = self._span(row.slot_start, row.slot_end)
+        today = self.engine.time.service_day(now)
+        when = "" if row.service_day == today else f"{row.service_day.isoformat()} "
+        details = {"offer_normal_ticket": True, "service": row.service_id,
+                   "checkin_from": self._local(opens).isoformat(),
+                   "checkin_until": self._local(closes).isoformat()}
+        if now < opens:
+            raise InvalidTransition(
+                f"预约时段 {when}{span}，请于 {when}{self._hm(opens)} 后签到",
+                f"your appointment is {when}{span}; check-in opens at {when}{self._hm(opens)}",
+                reason="too_early", **details)
+        if now > closes:
+            raise InvalidTransition(
+                f"预约时段 {when}{span} 已过签到时间（{self._hm(closes)}），预约已失效，"
+                "可取普通号排队",
+                f"your appointment {when}{span} lapsed at {self._hm(closes)}; "
+                "you can take a normal ticket instead",
+                reason="too_late", **details)
+
+    def mark_no_shows(self, now: datetime) -> int:
+        """Bookings whose check-in window has ended without a check-in become no-shows."""
+        cutoff = now - timedelta(minutes=self.defs.late_minutes)
+        with self.engine.store.read() as conn:
+            codes = [c for (c,) in conn.execute(
+                sa.select(appointments.c.code).where(
+                    appointments.c.state == AppointmentState.BOOKED.value,
+                    appointments.c.slot_start < cutoff))]
+        marked = 0
+        for code in codes:
+            def change(conn: Connection, at: datetime, code: str = code) -> dict[str, Any]:
+                row = self._lock(conn, code)
+                if row.state != AppointmentState.BOOKED.value:
+                    raise _Skip
+                return self.view(self._set(conn, row.id, at,
+                                           state=AppointmentState.NO_SHOW.value))
+            try:
+                self._change("appointment.no_show", change)
+                marked += 1
+            except _Skip:
+                continue
+        return marked
+
+
+class _Skip(Exception):
+    """Rolls back a no-show change when the booking moved on meanwhile (no event written)."""
