@@ -39,6 +39,16 @@
   function $(id) { return document.getElementById(id); }
   function t(key, vars) { return O.t(key, vars); }
 
+  /* Tell the page's other scripts (counter_day.js: lunch and the hall's day) what changed:
+   * {kind: 'window', window}, {kind: 'today', today} or {kind: 'event', event}. */
+  function announce(detail) {
+    try {
+      document.dispatchEvent(new CustomEvent('onestop:counter', { detail: detail }));
+    } catch (e) {
+      if (window.console) console.error(e);
+    }
+  }
+
   /* ---- messages ---------------------------------------------------------------------------- */
 
   var noticeTimer = null;
@@ -126,6 +136,7 @@
       state.fetchedAt = performance.now();
       state.loaded = true;
       render();
+      announce({ kind: 'today', today: state.today, window: state.window });
     }, function (err) {
       if (gen !== generation) return;
       handleError(err, null, false);
@@ -532,6 +543,7 @@
     O.show($('switch-window'), false);
     O.show($('window-state'), false);
     $('window-name').textContent = '';
+    announce({ kind: 'window', window: null });
     loadCounters().then(function () {
       var list = $('window-list');
       list.textContent = '';
@@ -566,6 +578,7 @@
     state.window = number;
     state.today = null;
     state.loaded = false;
+    announce({ kind: 'window', window: number });
     O.show($('view-picker'), false);
     O.show($('view-terminal'), true);
     var ready = state.counters.length ? Promise.resolve() : loadCounters();
@@ -597,6 +610,7 @@
   }
 
   function onEvent(event) {
+    announce({ kind: 'event', event: event, window: state.window });
     if (state.window !== null && relevant(event)) refresh();
   }
 

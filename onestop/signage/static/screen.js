@@ -404,6 +404,11 @@
   }
 
   function apply(event) {
+    try {  // screen_day.js follows the hall's day (paused windows, phase) from the same stream
+      document.dispatchEvent(new CustomEvent('onestop:screen', { detail: { event: event } }));
+    } catch (e) {
+      if (window.console) console.error(e);
+    }
     var at = parseAt(event.at);
     var quiet = isCatchUp(event, at) || (at !== null && state.newestAt - at > STALE_MS);
     if (at !== null && at > state.newestAt) state.newestAt = at;
@@ -550,6 +555,8 @@
     stream: stream,
     maskName: maskName,
     parseAt: parseAt,
-    receive: onEvent
+    receive: onEvent,
+    fit: fit,
+    serverNow: serverNow
   };
 })();
