@@ -83,7 +83,12 @@
     }, fail);
   };
   var pending = null;
-  var stream = new O.EventStream(function () {
+  var stream = new O.EventStream(function (event) {
+    try {  // admin_day.js (the Today tab) follows the same stream
+      document.dispatchEvent(new CustomEvent('onestop:admin', { detail: { event: event } }));
+    } catch (e) {
+      if (window.console) console.error(e);
+    }
     if (pending) return;
     pending = setTimeout(function () {
       pending = null;

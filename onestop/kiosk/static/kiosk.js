@@ -39,13 +39,47 @@
     outcomeOrder: [],
     code: '',
     checkinError: null,
-    offerService: null
+    offerService: null,
+    day: null           // GET /api/day: the day's kind and, per queue, whether numbers are issued
   };
 
-  var DAY = boot.day || { kind: 'working' };
+  var D = window.OnestopDay;
+  var DAY = boot.day || { kind: 'working' };  // until GET /api/day answers (then state.day)
   var CODE = boot.code || { alphabet: '', length: 8 };
 
   function $(id) { return document.getElementById(id); }
+
+  /* ---- the hall's day ---------------------------------------------------------------------- */
+
+  /* 'working', 'appointments' (check-in only) or 'closed': live from /api/day, else boot.day. */
+  function dayKind() {
+    var day = state.day;
+    if (!day) return DAY.kind;
+    if (day.kind === 'closed') return 'closed';
+    if (day.check_in_only) return 'appointments';
+    return day.kind === 'appointments' ? 'appointments' : 'working';
+  }
+
+  /* The issuing entry of a service's queue when its numbers have stopped for today, else null. */
+  function issuingClosed(service) {
+    var issuing = state.day && state.day.issuing;
+    var entry = issuing && service ? issuing[service.queue] : null;
+    return entry && entry.open === false ? entry : null;
+  }
+
+  /* Every queue has stopped issuing (after the cut-off): the home page says so. */
+  function allIssuingClosed() {
+    var issuing = state.day && state.day.issuing;
+    var ids = issuing ? Object.keys(issuing) : [];
+    if (!ids.length) return null;
+    for (var i = 0; i < ids.length; i++) if (issuing[ids[i]].open !== false) return null;
+    return issuing[ids[0]];
+  }
+
+  var dayWatch = D.watch(function (day) {
+    state.day = day;
+    render();
+  });
 
   /* ---- data -------------------------------------------------------------------------------- */
 
@@ -178,6 +212,10 @@
 
   function takeNumber() {
     if (state.busy || state.view !== 'service' || !state.service) return;
+    if (issuingClosed(state.service)) {
+      renderService();
+      return;
+    }
     state.busy = true;
     state.error = null;
     renderService(); // disables the button before anything else can happen
@@ -270,7 +308,8 @@
         state.checkinError = err;
         var details = err.details || {};
         // Too early or too late: a normal ticket instead, while walk-in tickets are issued today.
-        if (details.offer_normal_ticket && DAY.kind === 'working' && state.servicesById[details.service]) {
+        if (details.offer_normal_ticket && dayKind() === 'working' && state.servicesById[details.service] &&
+            !issuingClosed(state.servicesById[details.service])) {
           state.offerService = details.service;
         }
         if (state.view === 'checkin') renderCheckin();
@@ -321,6 +360,7 @@
 
   function onEvent(event) {
     var data = event.data || {};
+    if (event.type === 'snapshot' || event.type.indexOf('day.') === 0) dayWatch.refresh();
     if (event.type === 'snapshot') {
       if (Array.isArray(data.queues)) setQueues(data.queues);
       renderCounts();
@@ -400,12 +440,14 @@
     var status = $('home-status');
     var list = $('categories');
     // The hall's day decides what the kiosk offers: everything, check-in only, or nothing.
+    var kind = dayKind();
+    var stopped = kind === 'working' ? allIssuingClosed() : null;
     var note = $('day-note');
-    note.hidden = DAY.kind === 'working';
-    note.textContent = DAY.kind === 'closed' ? O.t('closed_today')
-      : (DAY.kind === 'appointments' ? O.t('appointments_day') : '');
-    $('checkin-open').hidden = DAY.kind === 'closed';
-    var walkIn = DAY.kind === 'working';
+    note.hidden = kind === 'working' && !stopped;
+    note.textContent = kind === 'closed' ? O.t('closed_today')
+      : (kind === 'appointments' ? O.t('appointments_day') : (stopped ? D.issuingMessage(stopped) : ''));
+    $('checkin-open').hidden = kind === 'closed';
+    var walkIn = kind === 'working';
     $('home-prompt').hidden = !walkIn;
     if (!walkIn) {
       list.replaceChildren();
@@ -449,13 +491,17 @@
     var list = $('service-list');
     list.replaceChildren.apply(list, category.services.map(function (service) {
       var waiting = waitingOf(service);
+      var closed = issuingClosed(service);
+      // A closed item stays tappable (its materials are worth reading for tomorrow) but says
+      // before the tap that no number is issued today.
       return O.el('button', {
-        className: 'tile tile-service', attrs: { type: 'button' }, dataset: { service: service.id }
+        className: 'tile tile-service' + (closed ? ' tile-closed' : ''), attrs: { type: 'button' },
+        dataset: { service: service.id, open: closed ? 'false' : 'true' }
       }, [
         O.el('span', { className: 'tile-name', text: O.pick(service, 'name') }),
         O.el('span', {
           className: 'tile-count',
-          text: waiting === null ? '' : O.t('waiting_n', { n: waiting })
+          text: closed ? D.issuingMessage(closed) : (waiting === null ? '' : O.t('waiting_n', { n: waiting }))
         })
       ]);
     }));
@@ -487,9 +533,14 @@
     $('svc-limit').textContent = service.committed_days > 0
       ? O.t('time_limit_days', { n: service.committed_days }) : O.t('time_limit_now');
     var take = $('take');
-    take.disabled = state.busy;
+    var closed = issuingClosed(service);
+    take.hidden = !!closed && !state.busy;
+    take.disabled = state.busy || !!closed;
     take.setAttribute('aria-busy', String(state.busy));
     take.textContent = state.busy ? O.t('taking') : O.t('take_number');
+    var closedNote = $('take-closed');
+    closedNote.hidden = !closed;
+    closedNote.textContent = closed ? D.issuingMessage(closed) : '';
     var error = $('take-error');
     error.hidden = !state.error;
     error.textContent = state.error ? O.errorText(state.error) : '';
