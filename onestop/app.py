@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ from onestop.queue.bus import EventBus
 from onestop.queue.calendar import HallCalendar  # appointments wiring
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.clock import Clock, SystemClock
+from onestop.queue.day import HallDay
 from onestop.queue.engine import QueueEngine
 from onestop.queue.store import Store, migrate
 from onestop.settings import RuntimeSettings
@@ -42,13 +44,14 @@ from onestop.signage import notices as signage_notices  # signage wiring
 from onestop.signage import screen as signage_screen  # signage wiring
 from onestop.signage.led import LedSignage
 from onestop.signage.voice_calls import HallVoice
-from onestop.web import api, auth_routes, errors, events_ws
+from onestop.web import api, auth_routes, day_api, errors, events_ws
 from onestop.web.access import LoginThrottle
 from onestop.web.accounts import Accounts
 from onestop.web.hub import EventHub
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+SCHEDULE_SECONDS = 5.0
 
 
 class Hall:
@@ -62,6 +65,9 @@ class Hall:
         self.bus = EventBus()
         self.engine = QueueEngine(self.store, config, clock, self.bus)
         self.appointments = AppointmentBook(self.engine, HallCalendar(config))  # appointments
+        self.day = HallDay(self.engine, self.appointments)
+        self._schedule_stop = threading.Event()
+        self._scheduler: threading.Thread | None = None
         workers = 1 if self.store.is_sqlite else 8
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
         self.hub = EventHub(
@@ -82,7 +88,25 @@ class Hall:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
 
+    def start_schedule(self) -> None:
+        """Run the hall's day from the clock in its own thread (see onestop.queue.day)."""
+        self._scheduler = threading.Thread(target=self._run_schedule, name="hall-day",
+                                           daemon=True)
+        self._scheduler.start()
+
+    def _run_schedule(self) -> None:
+        while not self._schedule_stop.is_set():
+            try:
+                for step in self.day.tick():
+                    log.info("hall day: %s", step)
+            except Exception:
+                log.exception("the hall's schedule failed; retrying")
+            self._schedule_stop.wait(SCHEDULE_SECONDS)
+
     async def close(self) -> None:
+        self._schedule_stop.set()
+        if self._scheduler is not None:
+            await asyncio.to_thread(self._scheduler.join, 10)
         await asyncio.to_thread(self.kiosks.stop)
         await asyncio.to_thread(self.led.stop)
         await asyncio.to_thread(self.voice.stop)
@@ -106,6 +130,7 @@ def create_app(
         await asyncio.to_thread(hall.kiosks.start)
         await asyncio.to_thread(hall.led.start)
         hall.voice.start()
+        hall.start_schedule()
         app.state.hall = hall
         log.info("hall %s ready on %s", config.hall.name, settings.db_url().split("@")[-1])
         try:
@@ -129,6 +154,7 @@ def create_app(
     app.include_router(api.kiosk)
     app.include_router(api.windows)
     app.include_router(events_ws.router)
+    app.include_router(day_api.router)
     app.include_router(appointments_api.router)  # appointments wiring (before kiosk routes)
     app.include_router(kiosk_api.router)
     app.mount("/static/kiosk", StaticFiles(directory=kiosk_pages.STATIC_DIR), name="kiosk-static")

@@ -23,3 +23,19 @@ def left_uncovered(config: HallConfig, open_now: set[int], closing: int) -> str 
         if not any(service in served for served in others):
             return service
     return None
+
+
+def alternative_window(config: HallConfig, open_now: set[int], closed: int) -> int | None:
+    """Where to send the residents of a closed window: the open window covering most of its
+    items, and of those the most specialised (a birth registration is better sent to the births
+    window than to a comprehensive one with a longer line)."""
+    wanted = set(config.counter_services(closed))
+    best: tuple[int, int, int] | None = None
+    for number in open_now:
+        if number == closed:
+            continue
+        served = set(config.counter_services(number))
+        rank = (-len(wanted & served), len(served), number)
+        if wanted & served and (best is None or rank < best):
+            best = rank
+    return best[2] if best else None

@@ -24,7 +24,7 @@ from onestop.queue.calendar import HallCalendar
 from onestop.queue.catalogue import HallConfig, QueueDef, ServiceItem
 from onestop.queue.clock import Clock, HallTime
 from onestop.queue.coverage import left_uncovered, open_windows
-from onestop.queue.errors import InvalidTransition, NotFound, Rejected
+from onestop.queue.errors import HallClosed, InvalidTransition, NotFound, Rejected
 from onestop.queue.estimate import (
     average_service_seconds,
     open_counters_by_queue,
@@ -300,6 +300,23 @@ class QueueEngine:
             waiting = self._waiting_counts(conn, {queue.id})[queue.id]
             wait = self._estimate(conn, queue.id, waiting)["estimated_wait_seconds"]
         check_walk_in(self.calendar, plan, queue, now, channel, wait)
+
+    def issuing(self) -> dict[str, dict[str, Any]]:
+        """Per queue: may a walk-in take a ticket now, and if not, what the kiosk should say."""
+        result: dict[str, dict[str, Any]] = {}
+        now = self.time.now()
+        plan = self.calendar.plan(self.time.service_day(now))
+        with self.store.read() as conn:
+            for queue in self.config.queues:
+                cutoff = self.calendar.issue_cutoff(plan, queue)
+                entry: dict[str, Any] = {"open": True, "until": cutoff.isoformat() if cutoff
+                                         else None, "message": None, "message_en": None}
+                try:
+                    self._gate(conn, queue, now, "kiosk")
+                except HallClosed as exc:
+                    entry.update(open=False, message=exc.message, message_en=exc.message_en)
+                result[queue.id] = entry
+        return result
 
     def _next_number(self, conn: Connection, day: date, prefix: str) -> int:
         """Atomically take the next per-day, per-prefix number (upsert … RETURNING)."""

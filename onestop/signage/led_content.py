@@ -17,6 +17,7 @@ from typing import Any
 
 from onestop.drivers.led.content import Colour, Effect, ScreenContent, TextLine
 from onestop.queue.catalogue import HallConfig
+from onestop.queue.coverage import alternative_window
 
 HALL_BOARD = "hall"
 
@@ -129,19 +130,9 @@ class LedHallState:
         return counter.name if counter else f"{number}号窗口"
 
     def alternative(self, number: int) -> int | None:
-        """An open window for the paused window's items: the one covering most of them, and of
-        those the most specialised (a resident for births is better sent to the births window
-        than to a comprehensive one with a longer line)."""
-        wanted = set(self.config.counter_services(number))
-        best: tuple[int, int, int] | None = None
-        for other in self.windows.values():
-            if other.number == number or other.paused:
-                continue
-            served = set(self.config.counter_services(other.number))
-            rank = (-len(wanted & served), len(served), other.number)
-            if wanted & served and (best is None or rank < best):
-                best = rank
-        return best[2] if best else None
+        """The open window a paused one sends its residents to (the hall-wide rule)."""
+        open_now = {w.number for w in self.windows.values() if not w.paused}
+        return alternative_window(self.config, open_now, number)
 
     def _lines(self, template: str, colours: tuple[Colour, ...], effects: tuple[Effect, ...],
                **values: str) -> tuple[TextLine, ...]:

@@ -48,6 +48,10 @@ MATRIX: dict[str, set[str]] = {
     "appointment.book": EVERYONE,  # residents book on their own phones
     "appointment.manage": EVERYONE,  # by code: holding the code is the permission
     "appointment.checkin": {"admin", "supervisor", "desk", "kiosk"},
+    "day.read": EVERYONE,  # hours and the phase of the day are public information
+    "lunch.read": STAFF,
+    "lunch.edit": {"admin", "supervisor"},
+    "reports.read": {"admin", "supervisor"},
 }
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

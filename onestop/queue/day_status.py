@@ -1,0 +1,115 @@
+"""What every screen needs to know about today: the phase of the day, who may take a ticket,
+the lunch rotation and where a paused window sends its residents (GET /api/day)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from onestop.queue.calendar import DayPlan
+from onestop.queue.coverage import alternative_window
+from onestop.queue.day import HallDay
+from onestop.queue.states import CounterState
+from onestop.queue.tables import counters, hall_days
+
+_MINUTE = timedelta(minutes=1)
+
+PHASES: dict[str, tuple[str, str]] = {
+    "closed_day": ("今日休息", "Closed today"),
+    "before_open": ("尚未开始取号", "Not open yet"),
+    "early": ("早到服务：已开始取号", "Early opening: tickets are being issued"),
+    "open": ("正常办理中", "Open"),
+    "lunch": ("午间轮岗服务中（中午不关门）", "Open through lunch (clerks eat in turns)"),
+    "after_cutoff": ("取号已截止，正在办理已取号业务", "Ticket issuing has stopped; serving those waiting"),
+    "extended": ("延时服务中：取号已截止，正在办理剩余业务",
+                 "Extended hours: serving the residents still waiting"),
+    "closed": ("今日办理已结束", "Closed for the day"),
+}
+
+
+def phase(day: HallDay, plan: DayPlan, now: datetime, closed: bool) -> str:
+    if not plan.is_open or plan.early_open_at is None or plan.opens_at is None:
+        return "closed_day"
+    assert plan.closes_at is not None
+    if closed:
+        return "closed"
+    if now < plan.early_open_at:
+        return "before_open"
+    if now < plan.opens_at:
+        return "early"
+    if now >= plan.closes_at:
+        return "extended"
+    cutoff = plan.closes_at - day.calendar.hours.issue_cutoff_minutes * _MINUTE
+    if plan.kind == "working" and now >= cutoff:
+        return "after_cutoff"
+    spans = day.slot_spans(plan.day) if plan.kind == "working" else []
+    if spans and spans[0][0] <= now < spans[-1][1]:
+        return "lunch"
+    return "open"
+
+
+def lunch_view(day: HallDay, plan: DayPlan) -> dict[str, Any]:
+    config = day.config
+    rotation = day.lunch_plan(plan.day) if plan.kind == "working" else None
+    spans = day.slot_spans(plan.day) if plan.kind == "working" else []
+    windows = [c.number for c in config.counters]
+    problem = day.lunch_problem
+    return {
+        "slots": [{"start": s.isoformat(), "end": e.isoformat(), "label": label}
+                  for (s, e), label in zip(spans, config.lunch.slots, strict=False)],
+        "countdown_minutes": config.lunch.countdown_minutes,
+        "reason": config.lunch.reason,
+        "closed": ({str(n): [i for i in range(len(spans))
+                             if n in rotation.closed_windows(i, windows)] for n in windows}
+                   if rotation else {}),
+        "breaks": dict(rotation.breaks) if rotation else {},
+        "clerks": {c.id: c.name for c in config.clerks},
+        "seating": [{str(n): clerk for n, clerk in seats.items()} for seats in rotation.seating]
+        if rotation else [],
+        "problem": ({"service": problem.service, "message": problem.message_zh,
+                     "message_en": problem.message_en} if problem else None),
+    }
+
+
+def day_status(day: HallDay) -> dict[str, Any]:
+    engine = day.engine
+    now = engine.time.now()
+    plan = day.calendar.plan(engine.time.service_day(now))
+    with engine.store.read() as conn:
+        closed = conn.execute(sa.select(hall_days.c.closed_at)
+                              .where(hall_days.c.service_day == plan.day)).scalar() is not None
+        rows = conn.execute(sa.select(counters).order_by(counters.c.number)).all()
+    open_now = {r.number for r in rows if r.state == CounterState.OPEN.value}
+    windows = []
+    for row in rows:
+        definition = day.config.counter(row.number)
+        if definition is None:
+            continue
+        alternative = (alternative_window(day.config, open_now, row.number)
+                       if row.state != CounterState.OPEN.value else None)
+        other = day.config.counter(alternative) if alternative is not None else None
+        windows.append({
+            "number": row.number, "name": definition.name, "name_en": definition.name_en,
+            "state": row.state, "pause_reason": row.pause_reason,
+            "pause_until": engine.time.iso(row.pause_until) if row.pause_until else None,
+            "pending_pause": row.pending_pause, "alternative": alternative,
+            "alternative_name": other.name if other else None,
+        })
+    current = phase(day, plan, now, closed)
+    later = day.calendar.next_open(plan.day)
+    return {
+        **plan.to_json(),
+        "now": engine.time.iso(now),
+        "phase": current,
+        "phase_label": PHASES[current][0],
+        "phase_label_en": PHASES[current][1],
+        "check_in_only": plan.kind == "appointments",
+        "issuing": engine.issuing(),
+        "lunch": lunch_view(day, plan),
+        "windows": windows,
+        "next_open": later.to_json() if later else None,
+    }
+
+
