@@ -218,6 +218,8 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
         ("live events (websocket)", "/ws/events"),
     ):
         print(f"  {label:<24} {base}{path}")
+    for line in today_lines(settings, config):
+        print(line)
     sys.stdout.flush()
     uvicorn.run(
         app,
@@ -229,6 +231,27 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
         ws_ping_timeout=20,
     )
     return 0
+
+
+def today_lines(settings: RuntimeSettings, config: HallConfig) -> list[str]:
+    """What the hall's day looks like now, and how to try the hall outside its hours."""
+    from onestop.queue.calendar import HallCalendar
+    from onestop.queue.clock import HallTime
+
+    time = HallTime(settings.clock(), config.hall.timezone)
+    now = time.local()
+    plan = HallCalendar(config).plan(now.date())
+    if plan.early_open_at is None or plan.closes_at is None:
+        lines = [f"today {plan.day}: {plan.label} ({plan.label_en})"]
+    else:
+        lines = [f"today {plan.day}: {plan.label}, tickets from {plan.early_open_at:%H:%M}, "
+                 f"closing {plan.closes_at:%H:%M} ({config.hall.timezone})"]
+    if plan.kind != "working" or not (plan.early_open_at and plan.closes_at
+                                      and plan.early_open_at <= now < plan.closes_at):
+        lines.append("  the hall is not issuing walk-in tickets now; to try it out, start it on "
+                     "a training clock: ONESTOP_CLOCK_START=2026-11-25T09:30+08:00 "
+                     "python3 dev.py run")
+    return lines
 
 
 def _accounts(settings: RuntimeSettings, config: HallConfig) -> Any:

@@ -178,3 +178,22 @@ def test_an_appointment_saturday_admits_booked_residents_only(
     assert checked["ticket"]["priority"] == "appointment"
     called = engine.call_next(7)
     assert called is not None and called["ticket"]["id"] == checked["ticket"]["id"]
+
+
+def test_a_ticket_left_overnight_is_served_first_the_next_morning(
+        engine: QueueEngine, clock: ManualClock) -> None:
+    """The server was down at closing and a resident's ticket was still waiting: nothing is lost.
+    The old day is not closed over them, and the ticket keeps its place ahead of new ones."""
+    day = _hall_day(engine)
+    clock.set(hall_time(2026, 11, 25, 16, 0))
+    day.tick()
+    left = engine.issue("gas-payment")
+    clock.set(hall_time(2026, 11, 26, 8, 40))  # the next morning; no tick ran at 17:00
+    assert day.tick() == ["opened 2026-11-26"]
+    fresh = engine.issue("gas-payment")
+    assert fresh["number"] == "E001"  # numbering starts again each day
+    first = engine.call_next(11)
+    assert first is not None and first["ticket"]["id"] == left["id"]
+    from onestop.queue.reports import day_report
+
+    assert day_report(engine, date(2026, 11, 25), engine.calendar)["closed_at"] is None
