@@ -123,6 +123,11 @@ def test_counter_counts_down_to_its_lunch_break(browser: Browser, tmp_path: Path
     expect(banner).to_have_text(re.compile(r"^[12]:[0-5]\d 后午餐轮休，本号办结后暂停服务$"),
                                 timeout=WAIT_MS)
     expect(banner).to_have_attribute("data-kind", "countdown")
+    # The banner shares the messages strip: nothing under the clerk's mouse moves when it shows.
+    call = page.locator("#btn-call").bounding_box()
+    page.evaluate("() => { document.getElementById('day-banner').style.display = 'none'; }")
+    assert page.locator("#btn-call").bounding_box() == call
+    page.evaluate("() => { document.getElementById('day-banner').style.display = ''; }")
     first = banner.text_content()
     expect(banner).not_to_have_text(first or "", timeout=5_000)  # it ticks every second
     assert_no_horizontal_overflow(page)
@@ -151,12 +156,14 @@ def test_counter_pauses_for_lunch_after_the_resident_at_the_window(
     banner = page.locator("#day-banner")
     expect(banner).to_have_text("本号办结后暂停服务（午餐）", timeout=LUNCH_WAIT_MS)
     expect(banner).to_have_attribute("data-kind", "pending")
+    expect(banner).to_be_visible(timeout=WAIT_MS)  # once the "started" notice has gone
     shot(page, "counter-pending-pause")
 
     # Finishing the ticket starts the break, which ends with the slot.
     page.locator("#btn-finish-spot").click()
     expect(banner).to_have_text("午餐轮休中，12:10 恢复", timeout=WAIT_MS)
     expect(banner).to_have_attribute("data-kind", "paused")
+    expect(banner).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#btn-resume")).to_be_visible()
     expect(page.locator("#window-state")).to_have_text("暂停：午餐")
     shot(page, "counter-lunch-break")

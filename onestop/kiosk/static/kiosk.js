@@ -192,7 +192,7 @@
 
   function tick() {
     var now = Date.now();
-    var clock = O.clockParts(new Date(now));
+    var clock = O.clockParts(new Date(dayWatch.now()));  // the hall's clock, not the PC's
     if ($('clock-time').textContent !== clock.time) $('clock-time').textContent = clock.time;
     if ($('clock-date').textContent !== clock.date) $('clock-date').textContent = clock.date;
     if (state.view === 'ticket') {
