@@ -137,8 +137,10 @@
       return w.state === 'paused';
     }).sort(function (a, b) { return a.number - b.number; }).map(function (w) {
       var name = O.pick(w, 'name') || D.windowName(day, w.number);
-      var alt = O.pick(w, 'alternative_name');
-      if (!alt && w.alternative !== null && w.alternative !== undefined) alt = D.windowName(day, w.alternative);
+      // The day names the alternative in Chinese only; the window list has both languages.
+      var hasAlt = w.alternative !== null && w.alternative !== undefined;
+      var alt = hasAlt ? D.windowName(day, w.alternative) : '';
+      if (O.lang !== 'en' && w.alternative_name) alt = w.alternative_name;
       var text = alt ? D.t('window_paused_to', { window: name, alt: alt })
         : (w.pause_reason ? D.t('window_paused_reason', { window: name, reason: w.pause_reason })
                           : D.t('window_paused', { window: name }));

@@ -79,6 +79,7 @@
   var dayWatch = D.watch(function (day) {
     state.day = day;
     render();
+    tick();  // the header clock follows the server's clock from now on
   });
 
   /* ---- data -------------------------------------------------------------------------------- */
