@@ -96,6 +96,7 @@ def day_status(day: HallDay) -> dict[str, Any]:
             "pause_until": engine.time.iso(row.pause_until) if row.pause_until else None,
             "pending_pause": row.pending_pause, "alternative": alternative,
             "alternative_name": other.name if other else None,
+            "alternative_name_en": other.name_en if other else None,
         })
     current = phase(day, plan, now, closed)
     later = day.calendar.next_open(plan.day)

@@ -550,6 +550,9 @@
 
   /* For tests and diagnostics. `receive` feeds an event as if it came from the stream. */
   window.OnestopScreen = {
+    /* The day script measures the server's clock on every GET /api/day: the header clock
+       follows it even when no snapshot came (a reconnect that resumed with since). */
+    setOffset: function (ms) { if (typeof ms === 'number' && isFinite(ms)) state.offsetMs = ms; },
     loadId: O.randomId(),
     state: state,
     stream: stream,

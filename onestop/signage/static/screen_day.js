@@ -45,6 +45,9 @@
 
   var watcher = D.watch(function (day) {
     state.day = day;
+    if (window.OnestopScreen && window.OnestopScreen.setOffset) {
+      window.OnestopScreen.setOffset(watcher.offsetMs);
+    }
     render();
   });
 
