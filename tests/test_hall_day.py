@@ -197,3 +197,17 @@ def test_a_ticket_left_overnight_is_served_first_the_next_morning(
     from onestop.queue.reports import day_report
 
     assert day_report(engine, date(2026, 11, 25), engine.calendar)["closed_at"] is None
+
+
+def test_a_hall_without_lunch_slots_still_runs_its_day(engine: QueueEngine,
+                                                       clock: ManualClock) -> None:
+    from onestop.queue.calendar import HallCalendar
+
+    lunch = engine.config.lunch.model_copy(update={"slots": []})
+    engine.config = engine.config.model_copy(update={"lunch": lunch, "clerks": []})
+    engine.calendar = HallCalendar(engine.config)
+    day = _hall_day(engine)
+    clock.set(hall_time(2026, 11, 25, 12, 0))
+    assert day.tick() == ["opened 2026-11-25"]
+    assert all(s[0] == "open" for s in _states(engine).values())
+    assert day_status(day)["lunch"]["slots"] == []

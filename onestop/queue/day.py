@@ -42,9 +42,13 @@ class HallDay:
         self.config = engine.config
         self.calendar = engine.calendar
         self.appointments = appointments
-        self.problem = LunchProblem.from_config(
-            self.config, [c.id for c in self.config.clerks if c.counters])
         self.lunch_problem: LunchInfeasible | None = None
+        self.problem: LunchProblem | None = None
+        try:
+            self.problem = LunchProblem.from_config(
+                self.config, [c.id for c in self.config.clerks if c.counters])
+        except ValueError as exc:  # no slots, no clerks: the hall has no rotation to run
+            log.info("no lunch rotation: %s", exc)
 
     # -- the clock's work -------------------------------------------------------------------
 
@@ -91,6 +95,8 @@ class HallDay:
         return [f"opened {plan.day}"]
 
     def _plan_lunch(self) -> LunchPlan | None:
+        if self.problem is None:
+            return None
         try:
             plan = plan_lunch(self.problem)
         except LunchInfeasible as exc:
@@ -154,9 +160,8 @@ class HallDay:
         raises LunchInfeasible naming the item it would leave uncovered): stored, announced."""
         day = self.engine.time.service_day()
         plan = self.lunch_plan(day) or self._plan_lunch()
-        if plan is None:
-            assert self.lunch_problem is not None
-            raise self.lunch_problem
+        if plan is None or self.problem is None:
+            raise self.lunch_problem or ValueError("this hall has no lunch slots or clerks")
         changed: LunchPlan = edit(self.problem, plan)
 
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
