@@ -242,6 +242,7 @@ def test_kiosk_shows_items_closed_after_the_cutoff(browser: Browser, tmp_path: P
     closed_seen[0].click()
     expect(page.locator("#take-closed")).to_have_text(closed_seen[1]["message"])
     expect(page.locator("#take")).to_be_hidden()
+    expect(page.locator("#svc-wait")).to_have_text("—")  # no wait promised for a closed queue
     assert "16:30" in closed_seen[1]["message"], closed_seen[1]
     shot(page, "kiosk-service-after-cutoff")
     assert posts == []

@@ -513,7 +513,9 @@
     if (!service) return;
     var queue = state.queues[service.queue];
     $('svc-waiting').textContent = queue ? O.t('persons', { n: queue.waiting }) : '—';
-    $('svc-wait').textContent = queue ? O.fmtWait(queue.estimated_wait_seconds, 'wait_none') : '—';
+    // No estimate for a queue that takes no more numbers today: it would read as an invitation.
+    $('svc-wait').textContent = issuingClosed(service) ? '—'
+      : (queue ? O.fmtWait(queue.estimated_wait_seconds, 'wait_none') : '—');
   }
 
   function renderService() {
