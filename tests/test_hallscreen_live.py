@@ -92,5 +92,14 @@ def test_client_shows_calls_and_survives_a_server_restart(server: LiveServer) ->
         assert [c.number for c in model.calls[:2]] == [second["number"], first["number"]]
         health = httpx.get(f"{server.base}/healthz", timeout=10).json()
         assert model.seq == health["seq"] == client.last_seq
+
+        # A window pauses: the TV says where its residents should go instead.
+        with httpx.Client(base_url=server.base, timeout=30) as http:
+            sign_in(http, "sup")
+            paused = http.post("/api/counters/7/pause", json={"reason": "会议"})
+            assert paused.status_code == 200, paused.text
+        pump_until(client, model, lambda: ("7号窗口 暂停服务，请到8号窗口", "Window 7 is closed: "
+                                           "please go to Window 8") in model.day_notes,
+                   "the paused window's note")
     finally:
         client.stop()

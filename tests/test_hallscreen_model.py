@@ -255,3 +255,22 @@ def test_server_addresses() -> None:
     assert ws_url("https://hall.example/") == "wss://hall.example/ws/events"
     assert ws_url("10.0.0.5:8000") == "ws://10.0.0.5:8000/ws/events"
     assert http_url("ws://10.0.0.5:8000/ws/events", "/healthz") == "http://10.0.0.5:8000/healthz"
+
+
+def test_the_day_adds_paused_windows_and_the_phase_to_the_screen() -> None:
+    m = make_model(FakeTime())
+    m.set_day({"phase": "extended", "phase_label": "延时服务中", "phase_label_en": "Extended hours",
+               "windows": [
+                   {"number": 5, "name": "5号窗口", "name_en": "Window 5", "state": "paused",
+                    "pause_reason": "午餐", "alternative_name": "6号窗口",
+                    "alternative_name_en": "Window 6"},
+                   {"number": 9, "name": "9号窗口", "name_en": "Window 9", "state": "paused",
+                    "pause_reason": "会议", "alternative_name": None},
+                   {"number": 1, "name": "1号窗口", "name_en": "Window 1", "state": "open"}]})
+    assert m.day_notes == [("延时服务中", "Extended hours"),
+                           ("5号窗口 暂停服务，请到6号窗口", "Window 5 is closed: please go to Window 6"),
+                           ("9号窗口 暂停服务（会议）", "Window 9 is closed")]
+    m.set_day({"phase": "open", "windows": []})
+    assert m.day_notes == []
+    m.set_day("not a day")  # a broken answer changes nothing
+    assert m.day_notes == []

@@ -209,3 +209,20 @@ def test_onestop_screen_command_line() -> None:
         "http://10.0.0.5:8000", "en", True, (1280, 720), 30, None)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["screen", "--server", "x", "--size", "big"])
+
+
+def test_paused_windows_lead_the_scrolling_line(video: None) -> None:
+    clocks = Clocks()
+    model = known_state(clocks)
+    model.set_day({"phase": "lunch", "windows": [
+        {"number": 5, "name": "5号窗口", "name_en": "Window 5", "state": "paused",
+         "alternative_name": "6号窗口", "alternative_name_en": "Window 6"}]})
+    renderer = Renderer((1920, 1080), "zh", cjk_font())
+    surface = pygame.Surface((1920, 1080))
+    renderer.draw(surface, model)
+    texts = "".join(piece.text for piece in renderer._pieces)
+    assert texts.startswith("5号窗口 暂停服务，请到6号窗口")
+    assert renderer._pieces[0].colour == draw.NOTE
+    clocks.mono += 6  # let the line scroll in, for the picture
+    renderer.draw(surface, model)
+    pygame.image.save(surface, str(ARTIFACTS / "screen-paused-window.png"))

@@ -60,13 +60,23 @@ class Notices:
 
 
 @dataclass(frozen=True)
+class Day:
+    """GET /api/day answered: paused windows and where to go instead, the phase of the day."""
+
+    day: Any
+
+
+@dataclass(frozen=True)
 class Status:
     """The stream opened (True) or closed (False)."""
 
     connected: bool
 
 
-Update = Message | Resumed | Notices | Status
+Update = Message | Resumed | Notices | Day | Status
+
+#: Events after which GET /api/day says something new (a window paused, the day closed).
+DAY_EVENTS = ("counter.", "day.", "lunch.")
 
 
 def ws_url(server: str) -> str:
@@ -219,6 +229,10 @@ class HallClient:
             else:
                 self.last_seq = seq
         self._put(Message(message))
+        kind = message.get("type")
+        if (isinstance(kind, str) and kind.startswith(DAY_EVENTS)
+                and self._notices_now is not None):
+            self._notices_now.set()
 
     def _put(self, update: Update) -> None:
         if self.updates.qsize() >= MAX_PENDING:
@@ -239,6 +253,9 @@ class HallClient:
             notices = await asyncio.to_thread(self._get_json, "/api/notices")
             if isinstance(notices, list):
                 self._put(Notices(notices, as_of))
+            day = await asyncio.to_thread(self._get_json, "/api/day")
+            if isinstance(day, dict):
+                self._put(Day(day))
             self._notices_now.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._notices_now.wait(), self.notice_refresh)
@@ -270,5 +287,7 @@ def apply_update(model: ScreenModel, update: Update) -> None:
         model.begin_catch_up(update.head, update.opened_wall)
     elif isinstance(update, Notices):
         model.set_notices(update.notices, update.as_of_seq)
+    elif isinstance(update, Day):
+        model.set_day(update.day)
     else:
         model.set_connected(update.connected)

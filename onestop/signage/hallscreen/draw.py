@@ -33,6 +33,7 @@ MARQUEE_LABEL: Colour = (178, 34, 34)
 WHITE: Colour = (255, 255, 255)
 SOFT: Colour = (190, 208, 230)
 GOLD: Colour = (255, 211, 77)
+NOTE: Colour = (255, 120, 110)
 GREEN: Colour = (120, 220, 140)
 
 WEEKDAYS_ZH = "一二三四五六日"
@@ -261,12 +262,13 @@ class Renderer:
     def _layout_marquee(self, model: ScreenModel, box_width: int) -> None:
         """Measure the notices into pieces once per change; frames then only blit."""
         notices = model.showing_notices()
+        notes = [self.pick(zh, en) for zh, en in model.day_notes]
         items = [(self.pick(n.title, n.title_en), self.pick(n.body, n.body_en)) for n in notices]
-        welcome = not items
+        welcome = not items and not notes
         if welcome:
             hall = self.pick(model.hall_name, model.hall_name_en)
             items = [("", self.t["notices_empty"].replace("{hall}", hall))]
-        key = (tuple(items), box_width)
+        key = (tuple(notes), tuple(items), box_width)
         if key == self._marquee_key:
             return
         self._marquee_key = key
@@ -274,6 +276,13 @@ class Renderer:
         size = self.px(44)
         pieces: list[Piece] = []
         x = 0
+        for note in notes:  # paused windows first: a resident walking to one must see it
+            for start in range(0, len(note), MARQUEE_CHUNK):
+                chunk = note[start:start + MARQUEE_CHUNK]
+                width = self.text.width(chunk, size, True)
+                pieces.append(Piece(chunk, True, NOTE, x, width))
+                x += width
+            x += self.px(MARQUEE_GAP)
         for title, body in items:
             for text, bold, colour in ((title, True, GOLD), (body, False, WHITE)):
                 for start in range(0, len(text), MARQUEE_CHUNK):

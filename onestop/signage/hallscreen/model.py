@@ -116,6 +116,9 @@ def _int(value: Any) -> int | None:
     return None
 
 
+MAX_DAY_NOTES = 40
+
+
 @dataclass
 class ScreenModel:
     """The hall screen's state; `apply` each wire message in order, read the fields to draw."""
@@ -135,6 +138,7 @@ class ScreenModel:
     current: Call | None = None
     notices: list[Notice] = field(default_factory=list)
     notice_seq: int | None = None  # seq of the last notice.changed applied
+    day_notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en), from GET /api/day
     tz: tzinfo = DEFAULT_TZ  # the hall's UTC offset, learnt from the server's timestamps
     offset: float = 0.0  # server clock − this machine's clock, seconds
     today: str | None = None
@@ -204,6 +208,29 @@ class ScreenModel:
                 and self.notice_seq > as_of_seq):
             return
         self._set_notices(notices)
+
+    def set_day(self, day: Any) -> None:
+        """GET /api/day answered: what the screen must say beside the calls — windows paused and
+        where to go instead (5号窗口 暂停服务，请到6号窗口), and the phase after the cut-off."""
+        if not isinstance(day, Mapping):
+            return
+        notes: list[tuple[str, str]] = []
+        if day.get("phase") in ("after_cutoff", "extended", "closed") or day.get("check_in_only"):
+            notes.append((_text(day.get("phase_label")), _text(day.get("phase_label_en"))))
+        for window in day.get("windows") or []:
+            if not isinstance(window, Mapping) or window.get("state") != "paused":
+                continue
+            name, name_en = _text(window.get("name")), _text(window.get("name_en"))
+            if window.get("alternative_name"):
+                other = _text(window.get("alternative_name"))
+                other_en = _text(window.get("alternative_name_en")) or other
+                notes.append((f"{name} 暂停服务，请到{other}",
+                              f"{name_en} is closed: please go to {other_en}"))
+            else:
+                reason = _text(window.get("pause_reason"))
+                notes.append((f"{name} 暂停服务（{reason}）" if reason else f"{name} 暂停服务",
+                              f"{name_en} is closed"))
+        self.day_notes = notes[:MAX_DAY_NOTES]
 
     def set_connected(self, connected: bool) -> None:
         """The stream opened or closed; the offline banner waits OFFLINE_GRACE_SECONDS."""
