@@ -211,3 +211,37 @@ def test_a_hall_without_lunch_slots_still_runs_its_day(engine: QueueEngine,
     assert day.tick() == ["opened 2026-11-25"]
     assert all(s[0] == "open" for s in _states(engine).values())
     assert day_status(day)["lunch"]["slots"] == []
+
+
+def test_two_instances_open_and_close_the_day_once(engine: QueueEngine, clock: ManualClock,
+                                                   db_url: str) -> None:
+    """Two app instances share the database; the second read the day before the first wrote it
+    (a race), so only the check inside its write transaction can stop a second event."""
+    from typing import Any
+
+    from onestop.queue.bus import EventBus
+    from onestop.queue.store import Store
+
+    class ReadTooEarly(HallDay):
+        reads = 0
+
+        def _row(self, conn: Any, day: date) -> Any:
+            self.reads += 1
+            return None if self.reads == 1 else super()._row(conn, day)
+
+    other_store = Store(db_url)
+    try:
+        other = QueueEngine(other_store, engine.config, clock, EventBus())
+        clock.set(hall_time(2026, 11, 25, 8, 45))
+        assert _hall_day(engine).tick() == ["opened 2026-11-25"]
+        assert ReadTooEarly(other).tick() == []
+        assert _event_types(engine).count("day.opened") == 1
+
+        clock.set(hall_time(2026, 11, 25, 17, 10))
+        assert _hall_day(engine).tick() == ["closed 2026-11-25"]
+        late = ReadTooEarly(other)  # its first read, before the close was written, saw none
+        assert late._close(engine.calendar.plan(date(2026, 11, 25))) == []
+        assert late.reads == 2  # the stale read, then the one inside the write transaction
+        assert _event_types(engine).count("day.closed") == 1
+    finally:
+        other_store.dispose()

@@ -82,14 +82,20 @@ class HallDay:
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
             values = {"opened_at": now, "updated_at": now,
                       "lunch_plan": lunch.to_json() if lunch else None}
-            if self._row(conn, plan.day) is None:
+            current = self._row(conn, plan.day)
+            if current is not None and current.opened_at is not None:
+                raise _AlreadyDone  # another instance opened the day since our read
+            if current is None:
                 conn.execute(sa.insert(hall_days).values(service_day=plan.day, **values))
             else:
                 conn.execute(sa.update(hall_days).where(hall_days.c.service_day == plan.day)
                              .values(**values))
             return {"day": plan.to_json()}
 
-        self.engine.record("day.opened", change)
+        try:
+            self.engine.record("day.opened", change)
+        except _AlreadyDone:
+            return []
         for number in self._paused_with(NIGHT_REASON):
             self._try(self.engine.resume, number)
         return [f"opened {plan.day}"]
@@ -188,6 +194,9 @@ class HallDay:
         report = day_report(self.engine, plan.day, self.calendar)
 
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
+            current = self._row(conn, plan.day)
+            if current is not None and current.closed_at is not None:
+                raise _AlreadyDone  # another instance closed the day since our read
             if self._anyone_left(conn):
                 raise _StillServing
             conn.execute(sa.update(hall_days).where(hall_days.c.service_day == plan.day)
@@ -197,7 +206,7 @@ class HallDay:
 
         try:
             self.engine.record("day.closed", change)
-        except _StillServing:
+        except (_StillServing, _AlreadyDone):
             return []
         for number in self._open_windows():
             self._try(self.engine.pause, number, NIGHT_REASON)
@@ -238,3 +247,7 @@ class HallDay:
 
 class _StillServing(Exception):
     """Someone took a ticket between the check and the close: the day stays open."""
+
+
+class _AlreadyDone(Exception):
+    """Another instance did this step first: nothing to write, no event."""
