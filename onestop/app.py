@@ -33,7 +33,6 @@ from onestop.kiosk import pages as kiosk_pages
 from onestop.kiosk.printing import KioskPrinters
 from onestop.queue.appointments import AppointmentBook  # appointments wiring
 from onestop.queue.bus import EventBus
-from onestop.queue.calendar import HallCalendar  # appointments wiring
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.clock import Clock, SystemClock
 from onestop.queue.day import HallDay
@@ -64,7 +63,7 @@ class Hall:
         self.store = Store(settings.db_url())
         self.bus = EventBus()
         self.engine = QueueEngine(self.store, config, clock, self.bus)
-        self.appointments = AppointmentBook(self.engine, HallCalendar(config))  # appointments
+        self.appointments = AppointmentBook(self.engine, self.engine.calendar)  # appointments
         self.day = HallDay(self.engine, self.appointments)
         self._schedule_stop = threading.Event()
         self._scheduler: threading.Thread | None = None

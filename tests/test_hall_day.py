@@ -245,3 +245,27 @@ def test_two_instances_open_and_close_the_day_once(engine: QueueEngine, clock: M
         assert _event_types(engine).count("day.closed") == 1
     finally:
         other_store.dispose()
+
+
+def test_issuing_stops_when_the_wait_would_run_past_closing(engine: QueueEngine,
+                                                             clock: ManualClock) -> None:
+    """Before the cut-off, a queue so long that its wait would end more than the allowed
+    extension after closing takes no more walk-ins; the refusal leaves no number behind."""
+    from onestop.queue.calendar import HallCalendar
+
+    hours = engine.config.hours.model_copy(update={"max_extension_minutes": 0})
+    engine.config = engine.config.model_copy(update={"hours": hours})
+    engine.calendar = HallCalendar(engine.config)
+    clock.set(hall_time(2026, 11, 25, 16, 0))  # an hour before closing, before the 16:30 cut-off
+    issued = []
+    with pytest.raises(HallClosed) as refusal:
+        for _ in range(500):  # bounded: the wait passes 17:00 long before this
+            issued.append(engine.issue("gas-payment"))
+    assert "预计无法在今日办结" in refusal.value.message
+    assert 0 < len(issued) < 500
+    head = engine.head()
+    with pytest.raises(HallClosed):
+        engine.issue("gas-payment")
+    assert engine.head() == head, "a refused ticket writes no event"
+    desk = engine.issue("gas-payment", channel="desk")  # the desk may still help
+    assert desk["number"] == f"E{len(issued) + 1:03d}", "refusals took no numbers"

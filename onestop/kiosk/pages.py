@@ -23,7 +23,6 @@ from sqlalchemy.exc import OperationalError
 
 from onestop.drivers.escpos.printer import MESSAGES as PRINTER_MESSAGES
 from onestop.queue.appointments import CODE_ALPHABET, CODE_LENGTH
-from onestop.queue.calendar import HallCalendar
 from onestop.queue.errors import NotFound
 from onestop.web.access import MATRIX, Forbidden, csrf_token, resolve
 from onestop.web.static_files import VersionedStatic
@@ -344,7 +343,7 @@ async def kiosk_page(request: Request, k: str | None = None) -> HTMLResponse:
                           detail=k)
     today = hall.engine.time.service_day()
     boot = _boot(hall, "zh", kiosk={"id": kiosk.id, "name": kiosk.name},
-                 day=HallCalendar(hall.config).plan(today).to_json(),
+                 day=hall.engine.calendar.plan(today).to_json(),
                  code={"alphabet": CODE_ALPHABET, "length": CODE_LENGTH})
     return _page(request, "kiosk.html", {
         "lang": "zh", "hall": hall.config.hall, "kiosk": kiosk, "boot": boot,

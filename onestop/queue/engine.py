@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from onestop.queue import ledger, policy
 from onestop.queue.bus import EventBus
-from onestop.queue.calendar import HallCalendar
+from onestop.queue.calendar import DayPlan, HallCalendar
 from onestop.queue.catalogue import HallConfig, QueueDef, ServiceItem
 from onestop.queue.clock import Clock, HallTime
 from onestop.queue.coverage import left_uncovered, open_windows
@@ -31,7 +31,7 @@ from onestop.queue.estimate import (
     queues_by_counter,
     wait_seconds,
 )
-from onestop.queue.issuing import check_walk_in
+from onestop.queue.issuing import check_extension, check_walk_in
 from onestop.queue.states import (
     AT_WINDOW_STATES,
     STATE_ZH,
@@ -253,7 +253,7 @@ class QueueEngine:
             )
         with self._write() as tx:
             day = self.time.service_day(tx.now)
-            self._gate(tx.conn, queue, tx.now, channel)
+            plan = self._check_hours(queue, tx.now, channel)
             seq_no = self._next_number(tx.conn, day, queue.prefix)
             row = tx.conn.execute(
                 sa.insert(tickets)
@@ -287,19 +287,23 @@ class QueueEngine:
             ).one()
             # The new ticket is the latest of its class: everyone of its class or better is ahead.
             position = self._estimate(tx.conn, queue.id, int(not_behind or 1) - 1)
+            if plan is not None:
+                # Everyone waiting before this ticket, with the figures just read (the average is
+                # cached); a refusal rolls the ticket and its number back.
+                queue_wait = wait_seconds(int(waiting) - 1, self._average_service(tx.conn, queue.id),
+                                          position["open_counters"])
+                check_extension(self.calendar, plan, queue, tx.now, channel, queue_wait)
             view = self._ticket_event(tx, "ticket.issued", row, counts={queue.id: int(waiting)})
         return {**view, **position, "token": row.token, "replayed": False}
 
-    def _gate(self, conn: Connection, queue: QueueDef, now: datetime, channel: str) -> None:
-        """Refuse a walk-in ticket outside the hall's issuing hours (see issuing.py)."""
+    def _check_hours(self, queue: QueueDef, now: datetime, channel: str) -> DayPlan | None:
+        """Refuse a walk-in ticket outside the hall's issuing hours (see issuing.py); the plan
+        of the day when the hours are enforced, for the extension check after the insert."""
         if not self.config.hours.enforce:
-            return
+            return None
         plan = self.calendar.plan(self.time.service_day(now))
-        wait: int | None = None
-        if plan.kind == "working":
-            waiting = self._waiting_counts(conn, {queue.id})[queue.id]
-            wait = self._estimate(conn, queue.id, waiting)["estimated_wait_seconds"]
-        check_walk_in(self.calendar, plan, queue, now, channel, wait)
+        check_walk_in(self.calendar, plan, queue, now, channel)
+        return plan
 
     def issuing(self) -> dict[str, dict[str, Any]]:
         """Per queue: may a walk-in take a ticket now, and if not, what the kiosk should say."""
@@ -312,7 +316,10 @@ class QueueEngine:
                 entry: dict[str, Any] = {"open": True, "until": cutoff.isoformat() if cutoff
                                          else None, "message": None, "message_en": None}
                 try:
-                    self._gate(conn, queue, now, "kiosk")
+                    if self._check_hours(queue, now, "kiosk") is not None:
+                        waiting = self._waiting_counts(conn, {queue.id})[queue.id]
+                        wait = self._estimate(conn, queue.id, waiting)["estimated_wait_seconds"]
+                        check_extension(self.calendar, plan, queue, now, "kiosk", wait)
                 except HallClosed as exc:
                     entry.update(open=False, message=exc.message, message_en=exc.message_en)
                 result[queue.id] = entry

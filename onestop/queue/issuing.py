@@ -32,9 +32,9 @@ def _come_back(calendar: HallCalendar, plan: DayPlan) -> tuple[str, str]:
 
 
 def check_walk_in(calendar: HallCalendar, plan: DayPlan, queue: QueueDef, now: datetime,
-                  channel: str, wait_seconds: int | None) -> None:
-    """Raise HallClosed, with a message a resident understands, when this ticket may not be
-    issued now; return quietly when it may."""
+                  channel: str) -> None:
+    """Raise HallClosed, with a message a resident understands, when the hall's hours do not
+    allow this ticket now; return quietly when they do. Reads only the clock."""
     if channel in EXEMPT_CHANNELS:
         return
     back_zh, back_en = _come_back(calendar, plan)
@@ -60,8 +60,19 @@ def check_walk_in(calendar: HallCalendar, plan: DayPlan, queue: QueueDef, now: d
             f"“{queue.name}”今日取号已于{_hm(cutoff, calendar)}截止{back_zh}，或预约办理",
             f"Tickets for {queue.name_en} stopped at {_hm(cutoff, calendar)} today{back_en}, "
             "or book an appointment")
+
+
+def check_extension(calendar: HallCalendar, plan: DayPlan, queue: QueueDef, now: datetime,
+                    channel: str, wait_seconds: int | None) -> None:
+    """Raise HallClosed when the queue's estimated wait would end more than the allowed
+    extension after closing (the day could not end); quiet for check-ins and the desk."""
+    if channel in EXEMPT_CHANNELS or channel in STAFF_CHANNELS or wait_seconds is None:
+        return
+    if plan.kind != "working" or plan.closes_at is None:
+        return
+    back_zh, back_en = _come_back(calendar, plan)
     allowed_end = plan.closes_at + timedelta(minutes=calendar.hours.max_extension_minutes)
-    if wait_seconds is not None and now + timedelta(seconds=wait_seconds) > allowed_end:
+    if now + timedelta(seconds=wait_seconds) > allowed_end:
         raise HallClosed(
             f"“{queue.name}”当前等候人数较多，预计无法在今日办结，今日已停止取号{back_zh}，或预约办理",
             f"The wait for {queue.name_en} would run past today's closing: no more tickets "
