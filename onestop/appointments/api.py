@@ -87,11 +87,13 @@ async def booking_slots(
 
 @router.post("/api/appointments", status_code=status.HTTP_201_CREATED)
 async def book_slot(
-    body: BookRequest, request: Request, _: Annotated[Principal, allow("appointment.book")]
+    body: BookRequest, request: Request,
+    principal: Annotated[Principal, allow("appointment.book")],
 ) -> dict[str, Any]:
     hall = _hall(request)
     booking: dict[str, Any] = await hall.db(
-        book_of(request).book, body.service, body.day, body.slot, body.phone, body.name)
+        book_of(request).book, body.service, body.day, body.slot, body.phone, body.name,
+        actor=principal.actor)
     return _links(hall, booking)
 
 
@@ -105,19 +107,20 @@ async def get_booking(
 
 @router.post("/api/appointments/{code}/cancel")
 async def cancel_booking(
-    code: Code, request: Request, _: Annotated[Principal, allow("appointment.manage")]
+    code: Code, request: Request, principal: Annotated[Principal, allow("appointment.manage")]
 ) -> dict[str, Any]:
     hall = _hall(request)
-    return _links(hall, await hall.db(book_of(request).cancel, code))
+    return _links(hall, await hall.db(book_of(request).cancel, code, actor=principal.actor))
 
 
 @router.post("/api/appointments/{code}/reschedule")
 async def reschedule_booking(
     code: Code, body: RescheduleRequest, request: Request,
-    _: Annotated[Principal, allow("appointment.manage")],
+    principal: Annotated[Principal, allow("appointment.manage")],
 ) -> dict[str, Any]:
     hall = _hall(request)
-    return _links(hall, await hall.db(book_of(request).reschedule, code, body.day, body.slot))
+    return _links(hall, await hall.db(book_of(request).reschedule, code, body.day, body.slot,
+                                      actor=principal.actor))
 
 
 @router.post("/api/kiosks/{kiosk}/check-in", status_code=status.HTTP_201_CREATED)
@@ -129,7 +132,8 @@ async def check_in(
     hall = _hall(request)
     _kiosk(hall, kiosk, principal)
     printing = body.print and kiosk in hall.kiosks.printers
-    result: dict[str, Any] = await hall.db(book_of(request).check_in, body.code, kiosk, printing)
+    result: dict[str, Any] = await hall.db(book_of(request).check_in, body.code, kiosk, printing,
+                                           actor=principal.actor)
     ticket: dict[str, Any] = _with_links(hall, result["ticket"])
     if ticket.get("replayed") or not body.print:
         ticket["print"] = {"state": ticket["print_state"], "message": "", "message_en": ""}

@@ -31,7 +31,7 @@ def window_today(hall: Any, number: int) -> dict[str, Any]:
     starts. served_seconds: since service started. All from the server's clock, so a terminal
     only adds its own elapsed time and never depends on the PC's clock."""
     now = hall.engine.time.now()
-    view = next((c for c in hall.engine.counters() if c["number"] == number), None)
+    view = next((c for c in hall.engine.reads.counters(staff=True) if c["number"] == number), None)
     if view is None:
         raise NotFound(f"没有{number}号窗口", f"unknown window {number}")
     ticket = view.get("ticket")
@@ -70,7 +70,7 @@ async def waiting(
 ) -> list[dict[str, Any]]:
     """Waiting tickets this window may call, in calling order (for "call a specific ticket")."""
     hall = request.app.state.hall
-    result: list[dict[str, Any]] = await hall.db(hall.engine.waiting_for, counter, limit)
+    result: list[dict[str, Any]] = await hall.db(hall.engine.reads.waiting_for, counter, limit)
     return result
 
 

@@ -86,7 +86,8 @@ async def kiosk_issue(
     key = f"{kiosk}:{body.request_id}" if body.request_id else None
     printing = kiosk in hall.kiosks.printers
     ticket: dict[str, Any] = await hall.db(
-        hall.engine.issue, body.service, Priority.NORMAL, None, "kiosk", kiosk, key, printing
+        hall.engine.tickets.issue, body.service, Priority.NORMAL, None, "kiosk", kiosk, key,
+        printing, actor=principal.actor,
     )
     _with_links(hall, ticket)
     if ticket.get("replayed"):
@@ -98,7 +99,7 @@ async def kiosk_issue(
 
 @router.post("/api/desk/tickets", status_code=status.HTTP_201_CREATED)
 async def desk_issue(
-    body: DeskIssue, request: Request, _: Annotated[Principal, allow("desk.issue")]
+    body: DeskIssue, request: Request, principal: Annotated[Principal, allow("desk.issue")]
 ) -> dict[str, Any]:
     """首问责任岗: a green-channel ticket issued for a resident, with the reason recorded."""
     hall = _hall(request)
@@ -107,8 +108,8 @@ async def desk_issue(
     key = f"desk:{body.request_id}" if body.request_id else None
     printing = body.print_at is not None and body.print_at in hall.kiosks.printers
     ticket: dict[str, Any] = await hall.db(
-        hall.engine.issue, body.service, Priority.GREEN, body.reason, "desk", body.print_at,
-        key, printing,
+        hall.engine.tickets.issue, body.service, Priority.GREEN, body.reason, "desk",
+        body.print_at, key, printing, actor=principal.actor,
     )
     _with_links(hall, ticket)
     if body.print_at and not ticket.get("replayed"):
@@ -141,7 +142,7 @@ async def ticket_qr(
 ) -> Response:
     """The same QR code the ticket carries, for the screen when the paper does not come."""
     hall = _hall(request)
-    await hall.db(hall.engine.ticket_status, token)  # 404 for unknown tokens
+    await hall.db(hall.engine.reads.ticket_status, token)  # 404 for unknown tokens
     image = qrcode.make(f"{hall.base_url}/t/{token}", image_factory=qrcode.image.svg.SvgPathImage,
                         box_size=10, border=2)
     buffer = io.BytesIO()

@@ -358,7 +358,7 @@ async def ticket_page(token: str, request: Request, lang: str | None = None) -> 
     if len(token) > 64:
         return _not_found(request, lang, "ticket_not_found", "ticket_not_found_hint")
     try:
-        ticket = await hall.db(hall.engine.ticket_status, token)
+        ticket = await hall.db(hall.engine.reads.ticket_status, token)
     except NotFound:
         return _not_found(request, lang, "ticket_not_found", "ticket_not_found_hint")
     except OperationalError:

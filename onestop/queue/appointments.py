@@ -3,8 +3,13 @@
 Capacity is enforced by the store, not by reading and then writing: each (item, slot) has one
 row in `appointment_slots`, and a booking raises its `booked` count with one conditional UPDATE
 (`… WHERE booked < capacity RETURNING booked`), so concurrent bookings can never overfill a slot
-on SQLite or PostgreSQL. Every change is one transaction with one ledger event, written through
-`QueueEngine.record`; events carry the phone number masked, never in full.
+on SQLite or PostgreSQL. Every change is one unit of work with one ledger event by its actor
+(the resident's phone is "public"); the booking code, which alone can cancel or move a booking,
+and the masked phone go to staff only, never onto the public stream.
+
+Check-in issues the appointment ticket and marks the booking in one transaction, so a cancel
+cannot slip in between and leave a ticket without its booking. A reschedule touches the two
+slot rows in a fixed order (by slot start), so two residents swapping slots never deadlock.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
+from onestop.queue.actors import SCHEDULER, Actor
 from onestop.queue.calendar import DayPlan, HallCalendar
 from onestop.queue.catalogue import ServiceItem
 from onestop.queue.engine import QueueEngine
 from onestop.queue.errors import InvalidTransition, NotFound, Rejected
 from onestop.queue.states import Priority
+from onestop.queue.store import upsert
 from onestop.queue.tables import appointment_slots, appointments
 
 # No 0/O, 1/I/L: a code read aloud or typed on a kiosk keypad cannot be mistaken.
@@ -167,17 +174,9 @@ class AppointmentBook:
             f"{plan.day.isoformat()} 没有从 {self._hm(instant)} 开始的预约时段",
             f"there is no slot starting at {self._hm(instant)} on {plan.day.isoformat()}")
 
-    def _insert(self) -> Any:
-        insert: Any
-        if self.engine.store.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert
-
     def _take(self, conn: Connection, service_id: str, slot: _Slot) -> int:
         """Raise the slot's count by one if below capacity, atomically; 409 when full."""
-        insert = self._insert()
+        insert = upsert(self.engine.store.dialect)
         conn.execute(
             insert(appointment_slots)
             .values(service_id=service_id, slot_start=slot.start, booked=0)
@@ -224,7 +223,7 @@ class AppointmentBook:
         en = f"this appointment is {state.value.replace('_', ' ')} and cannot be {action_en}"
         details: dict[str, Any] = {"state": state.value}
         if state is AppointmentState.CHECKED_IN and row.ticket_id is not None:
-            number = self.engine.ticket_by_id(int(row.ticket_id))["number"]
+            number = self.engine.reads.ticket_by_id(int(row.ticket_id))["number"]
             zh = f"该预约已签到，号码 {number}，不能{action_zh}"
             en = f"this appointment is already checked in as ticket {number}"
             details["ticket"] = number
@@ -250,9 +249,14 @@ class AppointmentBook:
             "ticket_id": row.ticket_id,
         }
 
-    def _change(self, type_: str, change: Callable[[Connection, datetime], dict[str, Any]]
-                ) -> dict[str, Any]:
-        return self.engine.record(type_, change)
+    def _change(self, type_: str, change: Callable[[Connection, datetime], dict[str, Any]],
+                actor: Actor) -> dict[str, Any]:
+        """One unit of work and its event; the code and phone go to staff only."""
+        with self.engine.unit(actor) as work:
+            view = change(work.conn, work.now)
+            work.event(type_, _public(view), ticket_id=view.get("ticket_id"),
+                       staff={"code": view["code"], "phone_masked": view["phone_masked"]})
+            return view
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -313,7 +317,7 @@ class AppointmentBook:
     # -- changes ----------------------------------------------------------------------------
 
     def book(self, service_id: str, day: date, slot_start: datetime | time, phone: str,
-             name: str | None = None) -> dict[str, Any]:
+             name: str | None = None, *, actor: Actor) -> dict[str, Any]:
         """Book one place in a slot; returns the booking with its code (shown once, in full)."""
         service = self._bookable_service(service_id)
         number = normalise_phone(phone)
@@ -334,13 +338,13 @@ class AppointmentBook:
 
         for attempt in range(CODE_ATTEMPTS):
             try:
-                return self._change("appointment.booked", change)
+                return self._change("appointment.booked", change, actor)
             except IntegrityError:  # a code collision (1 in 10^11): draw another
                 if attempt == CODE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def cancel(self, code: str) -> dict[str, Any]:
+    def cancel(self, code: str, *, actor: Actor) -> dict[str, Any]:
         """The resident gives the place back; the slot can be booked again."""
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
             row = self._lock(conn, code)
@@ -348,10 +352,12 @@ class AppointmentBook:
             self._free(conn, row.service_id, row.slot_start)
             return self.view(self._set(conn, row.id, now, state=AppointmentState.CANCELLED.value))
 
-        return self._change("appointment.cancelled", change)
+        return self._change("appointment.cancelled", change, actor)
 
-    def reschedule(self, code: str, day: date, slot_start: datetime | time) -> dict[str, Any]:
-        """Move a booking: take the new slot and free the old one in the same transaction."""
+    def reschedule(self, code: str, day: date, slot_start: datetime | time, *,
+                   actor: Actor) -> dict[str, Any]:
+        """Move a booking: take the new slot and free the old one in the same transaction, the
+        earlier slot's row first (lock order), so crossing reschedules never deadlock."""
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
             row = self._lock(conn, code)
             self._require_booked(row, "改约", "rescheduled")
@@ -359,8 +365,12 @@ class AppointmentBook:
             slot = self._slot_on(plan, slot_start, now)
             if slot.start == row.slot_start:
                 raise Rejected("新时段与原预约相同", "the new slot is the one already booked")
-            self._take(conn, row.service_id, slot)
-            self._free(conn, row.service_id, row.slot_start)
+            if slot.start < row.slot_start:
+                self._take(conn, row.service_id, slot)
+                self._free(conn, row.service_id, row.slot_start)
+            else:
+                self._free(conn, row.service_id, row.slot_start)
+                self._take(conn, row.service_id, slot)  # full: the unit rolls back the free
             moved = self._set(conn, row.id, now, service_day=day, slot_start=slot.start,
                               slot_end=slot.end)
             return {**self.view(moved), "from": {
@@ -368,7 +378,7 @@ class AppointmentBook:
                 "slot_start": self._local(row.slot_start).isoformat(),
                 "slot_end": self._local(row.slot_end).isoformat()}}
 
-        return self._change("appointment.rescheduled", change)
+        return self._change("appointment.rescheduled", change, actor)
 
     @staticmethod
     def _set(conn: Connection, appointment_id: int, now: datetime, **values: Any) -> Row[Any]:
@@ -377,37 +387,30 @@ class AppointmentBook:
             .values(updated_at=now, **values).returning(appointments)
         ).one()
 
-    def check_in(self, code: str, kiosk: str | None, print_requested: bool) -> dict[str, Any]:
-        """Turn a booking into an appointment-class ticket, within its check-in window.
-
-        The ticket's request_key is derived from the code, so if the booking could not be
-        marked after the ticket was issued (a crash, a lost connection), a retry gets the
-        same ticket instead of a second one."""
+    def check_in(self, code: str, kiosk: str | None, print_requested: bool, *,
+                 actor: Actor) -> dict[str, Any]:
+        """Turn a booking into an appointment-class ticket, within its check-in window, in one
+        transaction: the ticket ranks by its slot's start, and a retry (same code) gets the same
+        ticket through its request key instead of a second one."""
         booking = self.get(code)
-        with self.engine.store.read() as conn:
-            row = self._lock_read(conn, booking["code"])
-        self._require_booked(row, "签到", "checked in")
-        now = self.engine.time.now()
-        self._check_window(row, now)
-        ticket = self.engine.issue(
-            row.service_id, priority=Priority.APPOINTMENT, channel="appointment", kiosk=kiosk,
-            request_key=f"appointment:{row.code}", print_requested=print_requested,
-        )
-
-        def change(conn: Connection, now: datetime) -> dict[str, Any]:
-            current = self._lock(conn, row.code)
-            if current.state != AppointmentState.BOOKED.value:
-                self._require_booked(current, "签到", "checked in")
-            done = self._set(conn, current.id, now, state=AppointmentState.CHECKED_IN.value,
-                             ticket_id=ticket["id"])
-            return {**self.view(done), "ticket": ticket["number"]}
-
-        appointment = self._change("appointment.checked_in", change)
+        retried = self.engine.tickets.by_request_key(f"appointment:{booking['code']}")
+        if retried is not None:
+            current = self.get(booking["code"])
+            return {"appointment": {**current, "ticket": retried["number"]}, "ticket": retried}
+        with self.engine.unit(actor) as work:
+            row = self._lock(work.conn, booking["code"])
+            self._require_booked(row, "签到", "checked in")
+            self._check_window(row, work.now)
+            ticket = self.engine.tickets.issue_in(
+                work, row.service_id, priority=Priority.APPOINTMENT, channel="appointment",
+                kiosk=kiosk, request_key=f"appointment:{row.code}",
+                print_requested=print_requested, rank_at=row.slot_start)
+            done = self._set(work.conn, row.id, work.now,
+                             state=AppointmentState.CHECKED_IN.value, ticket_id=ticket["id"])
+            appointment = {**self.view(done), "ticket": ticket["number"]}
+            work.event("appointment.checked_in", _public(appointment), ticket_id=ticket["id"],
+                       staff={"code": row.code, "phone_masked": appointment["phone_masked"]})
         return {"appointment": appointment, "ticket": ticket}
-
-    @staticmethod
-    def _lock_read(conn: Connection, code: str) -> Row[Any]:
-        return conn.execute(sa.select(appointments).where(appointments.c.code == code)).one()
 
     def _check_window(self, row: Row[Any], now: datetime) -> None:
         opens = row.slot_start - timedelta(minutes=self.defs.early_minutes)
@@ -448,11 +451,17 @@ class AppointmentBook:
                 return self.view(self._set(conn, row.id, at,
                                            state=AppointmentState.NO_SHOW.value))
             try:
-                self._change("appointment.no_show", change)
+                self._change("appointment.no_show", change, SCHEDULER)
                 marked += 1
             except _Skip:
                 continue
         return marked
+
+
+def _public(view: dict[str, Any]) -> dict[str, Any]:
+    """A booking as the public stream may carry it: no code (it alone cancels or moves the
+    booking), no phone, not even masked."""
+    return {k: v for k, v in view.items() if k not in ("code", "phone_masked")}
 
 
 class _Skip(Exception):

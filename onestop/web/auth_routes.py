@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
+from onestop.queue.errors import DomainError, NotFound
 from onestop.web.access import (
     Forbidden,
     Principal,
@@ -19,6 +21,7 @@ from onestop.web.access import (
     csrf_token,
     resolve,
 )
+from onestop.web.deps import hall_of
 
 router = APIRouter(tags=["sign-in"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -48,6 +51,7 @@ def _me(principal: Principal, request: Request) -> dict[str, Any]:
         "kind": principal.kind,
         "role": principal.role,
         "name": principal.name,
+        "username": principal.username,
         "counters": list(principal.counters),
         "window": principal.window,
         "csrf_token": csrf_token(request),
@@ -101,12 +105,18 @@ async def login(request: Request) -> Response:
     request.session.clear()
     request.session["uid"] = account.id
     principal = Principal(kind="user", role=account.role, id=account.id,
-                          name=account.display_name, counters=account.counters)
+                          name=account.display_name, username=account.username,
+                          counters=account.counters)
     if len(account.counters) == 1 and account.role == "clerk":
-        request.session["window"] = account.counters[0]  # bound to one window: no choice needed
-        principal = Principal(kind="user", role=account.role, id=account.id,
-                              name=account.display_name, counters=account.counters,
-                              window=account.counters[0])
+        # Bound to one window: no choice needed; they sit down there unless someone else has.
+        only = account.counters[0]
+        try:
+            await hall.db(hall.engine.windows.sign_in, only, actor=principal.actor)
+        except DomainError:
+            pass  # the terminal shows the window picker with the reason
+        else:
+            request.session["window"] = only
+            principal = replace(principal, window=only)
     if is_form:
         return RedirectResponse(target, status_code=303)
     return JSONResponse(_me(principal, request))
@@ -114,7 +124,13 @@ async def login(request: Request) -> Response:
 
 @router.post("/auth/logout")
 async def logout(request: Request) -> dict[str, Any]:
+    """Sign out; a clerk signed in at a window leaves it (unstaffed, with an event)."""
     await check_csrf(request)
+    principal = await resolve(request)
+    if principal.kind == "user" and principal.window is not None:
+        hall = hall_of(request)
+        await hall.db(hall.engine.windows.sign_out, principal.window, actor=principal.actor,
+                      reason="signed_out", force=True)
     request.session.clear()
     return {"authenticated": False, "csrf_token": csrf_token(request)}
 
@@ -124,17 +140,18 @@ async def choose_window(
     body: WindowChoice, request: Request,
     principal: Annotated[Principal, allow("window.sign_in")],
 ) -> dict[str, Any]:
-    """A clerk sits down at a window (or leaves it with counter = null)."""
-    hall = request.app.state.hall
+    """A clerk sits down at a window (or leaves it with counter = null): the window is staffed
+    while they are there. Refused while another clerk sits there, or (leaving) while a resident
+    is at the window."""
+    hall = hall_of(request)
     if body.counter is not None:
         if hall.config.counter(body.counter) is None:
-            from onestop.queue.errors import NotFound
-
             raise NotFound(f"没有{body.counter}号窗口", f"unknown window {body.counter}")
         if principal.role == "clerk" and body.counter not in principal.counters:
             raise Forbidden(f"您未被安排在{body.counter}号窗口",
                             f"you are not assigned to window {body.counter}")
+        await hall.db(hall.engine.windows.sign_in, body.counter, actor=principal.actor)
+    elif principal.window is not None:
+        await hall.db(hall.engine.windows.sign_out, principal.window, actor=principal.actor)
     request.session["window"] = body.counter
-    updated = Principal(kind=principal.kind, role=principal.role, id=principal.id,
-                        name=principal.name, counters=principal.counters, window=body.counter)
-    return _me(updated, request)
+    return _me(replace(principal, window=body.counter), request)

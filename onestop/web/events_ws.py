@@ -70,7 +70,7 @@ async def _may_watch(websocket: WebSocket, hall: Any) -> bool:
     if not ticket or len(ticket) > 64:
         return False
     try:
-        await hall.db(hall.engine.ticket_status, ticket)
+        await hall.db(hall.engine.reads.ticket_status, ticket)
     except DomainError:
         return False
     return True
@@ -83,7 +83,7 @@ async def _catch_up(websocket: WebSocket, hall: Any, since: int | None) -> int:
             for event in missed:
                 await websocket.send_text(_dumps(event.wire(hall.engine.time.tz)))
             return missed[-1].seq if missed else since
-    snap = await hall.db(hall.engine.snapshot)
+    snap = await hall.db(hall.engine.reads.snapshot)
     await websocket.send_text(
         _dumps(
             {

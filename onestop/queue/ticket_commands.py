@@ -1,0 +1,491 @@
+"""A ticket's life: issued at a kiosk or the desk, called at a window, served, finished.
+
+Each command is one unit of work with one ledger event (plus a break starting, when the window
+had one waiting for its resident to leave). Who may act at a window is checked here too: a
+window nobody sits at calls nobody, and a clerk acts only where they are signed in.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from onestop.queue import policy
+from onestop.queue.actors import Actor
+from onestop.queue.calendar import DayPlan
+from onestop.queue.catalogue import QueueDef
+from onestop.queue.errors import HallClosed, InvalidTransition, NotFound, NotStaffed, Rejected
+from onestop.queue.estimate import wait_seconds
+from onestop.queue.issuing import check_extension, check_walk_in
+from onestop.queue.rows import (
+    current,
+    lock_counter,
+    lock_ticket,
+    require_at_window,
+    require_current,
+    set_counter,
+    ticket_event,
+    update_ticket,
+    waiting_counts,
+)
+from onestop.queue.states import (
+    STATE_ZH,
+    CounterState,
+    Outcome,
+    Priority,
+    TicketState,
+)
+from onestop.queue.tables import counters, day_numbers, tickets
+from onestop.queue.unit import Work
+from onestop.queue.views import ticket_view
+
+if TYPE_CHECKING:
+    from onestop.queue.engine import QueueEngine
+
+MAX_PROMISE_DAYS = 366
+
+
+def format_number(prefix: str, seq_no: int) -> str:
+    return f"{prefix}{seq_no:03d}"
+
+
+class TicketCommands:
+    def __init__(self, core: QueueEngine) -> None:
+        self.core = core
+
+    # -- residents' side --------------------------------------------------------------------
+
+    def issue(
+        self,
+        service_id: str,
+        priority: Priority = Priority.NORMAL,
+        reason: str | None = None,
+        channel: str = "kiosk",
+        kiosk: str | None = None,
+        request_key: str | None = None,
+        print_requested: bool = False,
+        *,
+        actor: Actor,
+    ) -> dict[str, Any]:
+        """Issue a ticket: the day's next number for the item's queue prefix.
+
+        `request_key` makes the call idempotent: a second request with the same key (a double
+        tap, a retried network call) gets the ticket the first one issued, marked `replayed`.
+        """
+        if request_key is not None:
+            existing = self.by_request_key(request_key)
+            if existing is not None:
+                return existing
+        try:
+            with self.core.unit(actor) as work:
+                return self.issue_in(work, service_id, priority, reason, channel, kiosk,
+                                     request_key, print_requested)
+        except IntegrityError:
+            existing = self.by_request_key(request_key) if request_key else None
+            if existing is None:
+                raise
+            return existing
+
+    def by_request_key(self, request_key: str) -> dict[str, Any] | None:
+        core = self.core
+        with core.store.read() as conn:
+            row = conn.execute(
+                sa.select(tickets).where(tickets.c.request_key == request_key)
+            ).first()
+            if row is None:
+                return None
+            view = ticket_view(row, core.config, core.time)
+            return {**view, **core.reads.position(conn, row), "token": row.token,
+                    "replayed": True}
+
+    def issue_in(
+        self,
+        work: Work,
+        service_id: str,
+        priority: Priority = Priority.NORMAL,
+        reason: str | None = None,
+        channel: str = "kiosk",
+        kiosk: str | None = None,
+        request_key: str | None = None,
+        print_requested: bool = False,
+        rank_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Issue inside an existing unit of work (an appointment check-in issues its ticket and
+        marks the booking in one transaction). `rank_at`: where the ticket ranks in its line,
+        the slot start for an appointment; the issue time otherwise."""
+        core = self.core
+        service = core.service(service_id)
+        queue = core.config.queue(service.queue)
+        assert queue is not None  # cross_check guarantees it
+        if priority is Priority.GREEN and not (reason and reason.strip()):
+            raise Rejected(
+                "绿色通道号票须注明原因（如老年人、残疾人、孕妇）",
+                "a green-channel ticket needs a reason (e.g. elderly, disabled, pregnant)",
+            )
+        day = core.time.service_day(work.now)
+        plan = self._check_hours(queue, work.now, channel)
+        seq_no = self._next_number(work.conn, day, queue.prefix)
+        row = work.conn.execute(
+            sa.insert(tickets)
+            .values(
+                token=secrets.token_urlsafe(12),
+                number=format_number(queue.prefix, seq_no),
+                prefix=queue.prefix,
+                seq_no=seq_no,
+                service_day=day,
+                service_id=service.id,
+                queue_id=queue.id,
+                priority=priority.value,
+                priority_rank=priority.rank,
+                reason=reason.strip() if reason else None,
+                channel=channel,
+                state=TicketState.WAITING.value,
+                sort_at=rank_at or work.now,
+                issued_at=work.now,
+                kiosk=kiosk,
+                request_key=request_key,
+                print_state="pending" if print_requested else "none",
+            )
+            .returning(tickets)
+        ).one()
+        position = core.reads.position(work.conn, row)
+        waiting = waiting_counts(work.conn, {queue.id})[queue.id]
+        if plan is not None:
+            # Everyone waiting before this ticket; a refusal rolls the ticket and its number back.
+            queue_wait = wait_seconds(waiting - 1, core.average_service(work.conn, queue.id),
+                                      position["open_counters"])
+            check_extension(core.calendar, plan, queue, work.now, channel, queue_wait)
+        view = ticket_event(core, work, "ticket.issued", row, counts={queue.id: waiting})
+        return {**view, **position, "token": row.token, "replayed": False}
+
+    def _check_hours(self, queue: QueueDef, now: datetime, channel: str) -> DayPlan | None:
+        """Refuse a walk-in ticket outside the hall's issuing hours (see issuing.py); the plan
+        of the day when the hours are enforced, for the extension check after the insert."""
+        core = self.core
+        if not core.config.hours.enforce:
+            return None
+        plan = core.calendar.plan(core.time.service_day(now))
+        check_walk_in(core.calendar, plan, queue, now, channel)
+        return plan
+
+    def issuing(self) -> dict[str, dict[str, Any]]:
+        """Per queue: may a walk-in take a ticket now, and if not, what the kiosk should say."""
+        core = self.core
+        result: dict[str, dict[str, Any]] = {}
+        now = core.time.now()
+        plan = core.calendar.plan(core.time.service_day(now))
+        with core.store.read() as conn:
+            for queue in core.config.queues:
+                cutoff = core.calendar.issue_cutoff(plan, queue)
+                entry: dict[str, Any] = {"open": True, "until": cutoff.isoformat() if cutoff
+                                         else None, "message": None, "message_en": None}
+                try:
+                    if self._check_hours(queue, now, "kiosk") is not None:
+                        waiting = waiting_counts(conn, {queue.id})[queue.id]
+                        wait = core.estimate(conn, queue.id, waiting)["estimated_wait_seconds"]
+                        check_extension(core.calendar, plan, queue, now, "kiosk", wait)
+                except HallClosed as exc:
+                    entry.update(open=False, message=exc.message, message_en=exc.message_en)
+                result[queue.id] = entry
+        return result
+
+    def _next_number(self, conn: Connection, day: date, prefix: str) -> int:
+        """Atomically take the next per-day, per-prefix number (upsert … RETURNING)."""
+        insert: Any
+        if self.core.store.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(day_numbers).values(service_day=day, prefix=prefix, last=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[day_numbers.c.service_day, day_numbers.c.prefix],
+            set_={"last": day_numbers.c.last + 1},
+        ).returning(day_numbers.c.last)
+        return int(conn.execute(stmt).scalar_one())
+
+    def cancel(self, token: str, *, actor: Actor) -> dict[str, Any]:
+        """The resident (or the desk on their behalf) gives up a ticket that is not yet served."""
+        core = self.core
+        with core.store.read() as conn:
+            found = conn.execute(
+                sa.select(tickets.c.id, tickets.c.counter).where(tickets.c.token == token)
+            ).first()
+        if found is None:
+            raise NotFound("没有这张号票", "unknown ticket")
+        return core.corrections.cancel(int(found.id), actor=actor, reason=None)
+
+    def record_print(self, ticket_id: int, printed: bool, state: str, message: str, *,
+                     actor: Actor) -> None:
+        """The kiosk's printer finished (or gave up on) a ticket; only `printed` counts it."""
+        core = self.core
+        with core.unit(actor) as work:
+            row = lock_ticket(work, ticket_id)
+            updated = update_ticket(
+                work, row.id, print_state="printed" if printed else "failed",
+                printed_at=work.now if printed else None,
+            )
+            ticket_event(core, work, "ticket.printed" if printed else "ticket.print_failed",
+                         updated, kiosk=row.kiosk, printer_state=state, message=message)
+
+    # -- at the window ----------------------------------------------------------------------
+
+    @contextmanager
+    def window_unit(self, number: int, actor: Actor) -> Iterator[tuple[Work, Row[Any], dict[str, Any]]]:
+        """A unit of work at one window: the window row locked, the caller checked to be able
+        to act there. When a break waits for this window's resident to leave, the hall lock is
+        taken first (lock order), so the break can start in the same transaction."""
+        core = self.core
+        with core.store.read() as conn:
+            pending = conn.execute(sa.select(counters.c.pending_pause)
+                                   .where(counters.c.number == number)).scalar()
+        with core.unit(actor) as work:
+            if pending is not None:
+                work.lock_hall()
+            counter = lock_counter(core, work, number)
+            touch = require_at_window(core, work, counter)
+            yield work, counter, touch
+
+    def call_next(self, number: int, *, actor: Actor) -> dict[str, Any] | None:
+        """Call the best waiting ticket for this window, or None when nobody waits for it."""
+        core = self.core
+        with self.window_unit(number, actor) as (work, counter, touch):
+            self._require_free(work, counter)
+            services = core.config.counter_services(number)
+            queues = policy.queue_preference(core.config, number)
+            cfg = core.config.policy
+            row = None
+            if policy.guard_applies(counter.priority_streak, cfg):
+                row = work.conn.execute(policy.next_ticket_query(
+                    number, services, queues, cfg, work.now, normal_only=True)).first()
+            if row is None:
+                row = work.conn.execute(policy.next_ticket_query(
+                    number, services, queues, cfg, work.now)).first()
+            if row is None:
+                if touch:
+                    set_counter(work, number, **touch)
+                return None
+            return self._call(work, counter, row, touch)
+
+    def call(self, number: int, ticket_id: int, *, actor: Actor) -> dict[str, Any]:
+        """Call one particular waiting ticket (e.g. a resident who came back after a no-show)."""
+        core = self.core
+        with self.window_unit(number, actor) as (work, counter, touch):
+            self._require_free(work, counter)
+            row = lock_ticket(work, ticket_id)
+            if row.state != TicketState.WAITING.value:
+                raise InvalidTransition(
+                    f"{row.number} 当前为“{STATE_ZH[TicketState(row.state)]}”，只能呼叫等候中的号票",
+                    f"ticket {row.number} is {row.state}; only waiting tickets can be called",
+                )
+            directed = row.target_counter
+            if directed is not None and directed != number:
+                raise Rejected(
+                    f"{row.number} 已转给{core.counter_name(directed)}办理",
+                    f"ticket {row.number} was transferred to window {directed}",
+                )
+            if directed is None and row.service_id not in core.config.counter_services(number):
+                raise Rejected(
+                    f"{core.counter_name(number)}不办理“{core.service(row.service_id).name}”",
+                    f"window {number} does not serve {row.service_id!r}",
+                )
+            return self._call(work, counter, row, touch)
+
+    def _require_free(self, work: Work, counter: Row[Any]) -> None:
+        name = self.core.counter_name(counter.number)
+        if counter.state == CounterState.PAUSED.value:
+            raise InvalidTransition(
+                f"{name}已暂停（{counter.pause_reason}），请先恢复服务",
+                f"window {counter.number} is paused ({counter.pause_reason}); resume it first",
+            )
+        at_window = current(work, counter)
+        if at_window is not None:
+            raise InvalidTransition(
+                f"{name}还有号票 {at_window.number}"
+                f"（{STATE_ZH[TicketState(at_window.state)]}），请先办结、标记过号或转出",
+                f"window {counter.number} still has ticket {at_window.number} "
+                f"({at_window.state}); finish it, mark it a no-show or transfer it first",
+                ticket=at_window.number,
+            )
+
+    def _call(self, work: Work, counter: Row[Any], row: Row[Any], touch: dict[str, Any]
+              ) -> dict[str, Any]:
+        waited = max(0, int((work.now - row.issued_at).total_seconds()))
+        called = update_ticket(
+            work, row.id, state=TicketState.CALLED.value, called_at=work.now,
+            counter=counter.number, target_counter=None, wait_seconds=waited,
+            clerk_id=counter.clerk_id,
+        )
+        window = set_counter(
+            work, counter.number, current_ticket_id=row.id,
+            priority_streak=policy.next_streak(counter.priority_streak, row.priority_rank),
+            last_ticket_id=None, last_action=None, last_action_at=None, **touch,
+        )
+        return {"ticket": ticket_event(self.core, work, "ticket.called", called, window)}
+
+    def recall(self, number: int, *, actor: Actor) -> dict[str, Any]:
+        core = self.core
+        with self.window_unit(number, actor) as (work, counter, touch):
+            row = require_current(core, work, counter, TicketState.CALLED.value)
+            recalled = update_ticket(work, row.id, recall_count=tickets.c.recall_count + 1)
+            window = set_counter(work, number, **touch) if touch else counter
+            return {"ticket": ticket_event(core, work, "ticket.recalled", recalled, window)}
+
+    def start(self, number: int, *, actor: Actor) -> dict[str, Any]:
+        core = self.core
+        with self.window_unit(number, actor) as (work, counter, touch):
+            row = require_current(core, work, counter, TicketState.CALLED.value)
+            serving = update_ticket(work, row.id, state=TicketState.SERVING.value,
+                                    started_at=work.now)
+            window = set_counter(work, number, **touch) if touch else counter
+            return {"ticket": ticket_event(core, work, "ticket.serving", serving, window)}
+
+    def finish(
+        self,
+        number: int,
+        outcome: Outcome,
+        promised_date: date | None = None,
+        note: str | None = None,
+        *,
+        actor: Actor,
+    ) -> dict[str, Any]:
+        """Record the outcome: 即办件, 承诺件 (with its promised date) or 咨询件."""
+        core = self.core
+        with self.window_unit(number, actor) as (work, counter, touch):
+            _check_promise(outcome, promised_date, core.time.service_day(work.now))
+            row = require_current(core, work, counter, TicketState.SERVING.value)
+            served = int((work.now - row.started_at).total_seconds()) if row.started_at else None
+            done = update_ticket(
+                work, row.id, state=TicketState.DONE.value, finished_at=work.now,
+                outcome=outcome.value, promised_date=promised_date, note=note,
+                service_seconds=served, clerk_id=counter.clerk_id,
+            )
+            window = set_counter(work, number, current_ticket_id=None, last_ticket_id=row.id,
+                                 last_action="finish", last_action_at=work.now, **touch)
+            core.forget_average(done.queue_id)
+            staff = {"note": note} if note else None
+            result = {"ticket": ticket_event(core, work, "ticket.finished", done, window,
+                                             staff=staff)}
+            core.windows.window_freed(work, window)
+            return result
+
+    def no_show(self, number: int, *, actor: Actor) -> dict[str, Any]:
+        """过号: the called resident did not come, after a fair chance (see CorrectionsDef)."""
+        core = self.core
+        with self.window_unit(number, actor) as (work, counter, touch):
+            row = require_current(core, work, counter, TicketState.CALLED.value)
+            self._check_fair_chance(row, work.now)
+            missed = update_ticket(work, row.id, state=TicketState.NO_SHOW.value,
+                                   finished_at=work.now)
+            window = set_counter(work, number, current_ticket_id=None, last_ticket_id=row.id,
+                                 last_action="no_show", last_action_at=work.now, **touch)
+            result = {"ticket": ticket_event(core, work, "ticket.no_show", missed, window)}
+            core.windows.window_freed(work, window)
+            return result
+
+    def _check_fair_chance(self, row: Row[Any], now: datetime) -> None:
+        wait = self.core.config.corrections.no_show_after_seconds
+        if row.recall_count > 0 or row.called_at is None:
+            return
+        since = (now - row.called_at).total_seconds()
+        if since < wait:
+            left = int(wait - since) + 1
+            raise InvalidTransition(
+                f"{row.number} 刚叫号，请给群众到窗口的时间：叫号满{wait}秒（还需{left}秒）"
+                "或重呼一次后，才能标记过号",
+                f"{row.number} was called only {int(since)} s ago: a no-show needs {wait} s "
+                f"since the call ({left} s more) or one recall",
+                ticket=row.number, seconds_left=left,
+            )
+
+    def transfer(
+        self,
+        number: int,
+        to_service: str | None = None,
+        to_queue: str | None = None,
+        to_counter: int | None = None,
+        note: str | None = None,
+        *,
+        actor: Actor,
+    ) -> dict[str, Any]:
+        """Send the current resident on, keeping the number and the place by first issue time."""
+        core = self.core
+        given = [x for x in (to_service, to_queue, to_counter) if x is not None]
+        if len(given) != 1:
+            raise Rejected(
+                "请选择一个转办目标：事项、队列或窗口（只选一个）",
+                "give exactly one transfer target: a service, a queue or a window",
+            )
+        with self.window_unit(number, actor) as (work, counter, touch):
+            row = require_current(core, work, counter, TicketState.CALLED.value,
+                                  TicketState.SERVING.value)
+            service_id, target = self.transfer_target(work, row, to_service, to_queue,
+                                                      to_counter, number)
+            new_queue = core.service(service_id).queue
+            moved = update_ticket(
+                work, row.id, state=TicketState.WAITING.value, service_id=service_id,
+                queue_id=new_queue, counter=None, target_counter=target, called_at=None,
+                started_at=None, transfer_count=tickets.c.transfer_count + 1, note=note,
+            )
+            window = set_counter(work, number, current_ticket_id=None, **touch)
+            view = ticket_event(
+                core, work, "ticket.transferred", moved, window, queues={row.queue_id},
+                staff={"note": note} if note else None,
+                transfer={"from_counter": number, "from_service": row.service_id,
+                          "from_queue": row.queue_id, "to_service": service_id,
+                          "to_queue": new_queue, "to_counter": target},
+            )
+            core.windows.window_freed(work, window)
+            return {"ticket": view}
+
+    def transfer_target(
+        self,
+        work: Work,
+        row: Row[Any],
+        to_service: str | None,
+        to_queue: str | None,
+        to_counter: int | None,
+        from_counter: int | None,
+    ) -> tuple[str, int | None]:
+        """(item, window or None) a ticket is sent to; a named window must have a clerk."""
+        core = self.core
+        if to_service is not None:
+            return core.service(to_service).id, None
+        if to_queue is not None:
+            items = core.config.queue_services(to_queue)
+            if not items:
+                raise NotFound(f"没有这个队列：{to_queue}", f"unknown queue {to_queue!r}")
+            # Keep the item when it belongs to the new queue; otherwise the queue's first item.
+            return (row.service_id if row.service_id in items else items[0]), None
+        assert to_counter is not None
+        if core.config.counter(to_counter) is None:
+            raise NotFound(f"没有{to_counter}号窗口", f"unknown window {to_counter}")
+        if to_counter == from_counter:
+            raise Rejected("不能转给本窗口", "a ticket cannot be transferred to its own window")
+        state = work.conn.execute(sa.select(counters.c.state)
+                                  .where(counters.c.number == to_counter)).scalar()
+        if state is None or state == CounterState.UNSTAFFED.value:
+            raise NotStaffed(
+                f"{core.counter_name(to_counter)}暂无人员在岗，不能转入；请转到队列或其他在岗窗口",
+                f"nobody is signed in at window {to_counter}; transfer to a queue or a staffed "
+                "window", counter=to_counter)
+        return row.service_id, to_counter
+
+
+def _check_promise(outcome: Outcome, promised: date | None, today: date) -> None:
+    if outcome is Outcome.COMMITTED:
+        if promised is None:
+            raise Rejected("承诺件须填写承诺办结日期", "a committed case needs its promised date")
+        if promised < today:
+            raise Rejected("承诺办结日期不能早于今天", "the promised date cannot be in the past")
+        if (promised - today).days > MAX_PROMISE_DAYS:
+            raise Rejected("承诺办结日期超过一年，请核对", "the promised date is over a year away")
+    elif promised is not None:
+        raise Rejected("只有承诺件需要承诺办结日期", "only a committed case takes a promised date")
+
