@@ -155,8 +155,8 @@ async def book_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """预约服务 on a resident's phone: item → day → slot → phone → the code and its QR."""
     hall = request.app.state.hall
     lang = page_lang(lang)
-    return _page(request, "appointments/book.html", {"lang": lang, "hall": hall.config.hall,
-                                        "boot": _boot(request, lang, mode="book")})
+    return _page(request, "appointments/book.html", {
+        "lang": lang, "hall": hall.config.hall, "boot": _boot(request, lang, mode="book")})
 
 
 @router.get("/a/{code}", response_class=HTMLResponse)
