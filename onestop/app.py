@@ -30,6 +30,8 @@ from onestop.settings import RuntimeSettings
 from onestop.signage import notices as signage_notices  # signage wiring
 from onestop.signage import screen as signage_screen  # signage wiring
 from onestop.web import api, auth_routes, day_api, errors, events_ws, staff_api
+from onestop.web.security import SecurityHeaders
+from onestop.web.static_files import SHARED_DIR, SHARED_URL
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,10 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
+    # Every HTML page gets the security headers here, once; the OpenAPI pages load Swagger UI
+    # from a CDN and keep FastAPI's own headers.
+    app.add_middleware(SecurityHeaders, exempt=(app.docs_url, app.redoc_url,
+                                                app.swagger_ui_oauth2_redirect_url))
     app.add_middleware(
         SessionMiddleware, secret_key=settings.session_secret(), session_cookie="onestop_session",
         max_age=12 * 3600, same_site="lax", https_only=settings.secure_cookies,
@@ -76,6 +82,7 @@ def create_app(
     app.include_router(staff_api.router)
     app.include_router(appointments_api.router)  # appointments wiring (before kiosk routes)
     app.include_router(kiosk_api.router)
+    app.mount(SHARED_URL, StaticFiles(directory=SHARED_DIR), name="web-static")
     app.mount("/static/kiosk", StaticFiles(directory=kiosk_pages.STATIC_DIR), name="kiosk-static")
     app.include_router(kiosk_pages.router)
     app.mount("/static/signage",  # signage wiring

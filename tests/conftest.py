@@ -16,12 +16,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from engine_support import EngineForTests
 
 from onestop.queue.bus import EventBus
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.clock import ManualClock
-from onestop.queue.engine import QueueEngine
-from engine_support import EngineForTests
 from onestop.queue.store import Store, migrate
 from onestop.settings import load_hall_config
 

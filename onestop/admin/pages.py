@@ -7,14 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from onestop.kiosk.pages import SECURITY_HEADERS
+from onestop.web import templating
 from onestop.web.access import MATRIX, Forbidden, csrf_token, resolve
 
 STATIC_DIR = Path(__file__).parent / "static"
+STATIC_URL = "/static/admin"
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+pages = templating.room("admin", Path(__file__).parent / "templates", STATIC_DIR, STATIC_URL)
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {"html_lang": "zh-CN", "server_error": "操作失败，请稍后重试",
@@ -39,10 +39,7 @@ async def admin_page(request: Request) -> Response:
         "lang": "zh", "texts": TEXTS, "role": principal.role, "name": principal.name,
         "hall": {"name": hall.config.hall.name, "name_en": hall.config.hall.name_en},
     }
-    response = templates.TemplateResponse(request, "admin.html", {
+    return pages.render(request, "admin/admin.html", {
         "hall": hall.config.hall, "boot": boot, "csrf_token": csrf_token(request),
         "is_admin": principal.role == "admin", "name": principal.name,
-    })
-    response.headers.update(SECURITY_HEADERS)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    }, cache="no-store")

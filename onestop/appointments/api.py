@@ -16,9 +16,9 @@ import qrcode.image.svg
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from onestop.kiosk.api import KioskId, _kiosk, _with_links
 from onestop.queue.appointments import AppointmentBook
 from onestop.web.access import Principal, allow
+from onestop.web.kiosk_tickets import KioskId, find_kiosk, with_ticket_links
 
 Code = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9 -]+$",
                            description="The 8-character booking code")]
@@ -130,11 +130,11 @@ async def check_in(
 ) -> dict[str, Any]:
     """预约签到: the booking becomes an appointment ticket, printed like a kiosk ticket."""
     hall = _hall(request)
-    _kiosk(hall, kiosk, principal)
+    find_kiosk(hall, kiosk, principal)
     printing = body.print and kiosk in hall.kiosks.printers
     result: dict[str, Any] = await hall.db(book_of(request).check_in, body.code, kiosk, printing,
                                            actor=principal.actor)
-    ticket: dict[str, Any] = _with_links(hall, result["ticket"])
+    ticket: dict[str, Any] = with_ticket_links(hall, result["ticket"])
     if ticket.get("replayed") or not body.print:
         ticket["print"] = {"state": ticket["print_state"], "message": "", "message_en": ""}
     else:

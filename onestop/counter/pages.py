@@ -1,10 +1,10 @@
 """The clerk's counter terminal (窗口叫号终端) at GET /counter.
 
 A thin page: counter.js talks to the window routes (/api/counters/{n}/...), the reads in
-onestop.counter.api and the event stream, like any other client. It reuses the residents' pages'
-base template, common.css and common.js (API calls with the CSRF header, the reconnecting event
-stream). Every word the script says lives in TEXTS and reaches the page as JSON; data is only
-ever put into the page as text.
+onestop.counter.api and the event stream, like any other client. It extends the shared base
+template and loads the shared common.css, common.js (API calls with the CSRF header, the
+reconnecting event stream) and day.js from onestop.web. Every word the script says lives in
+TEXTS and reaches the page as JSON; data is only ever put into the page as text.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from onestop.kiosk import pages as kiosk_pages
+from onestop.web import templating
 from onestop.web.access import MATRIX, csrf_token, resolve
-from onestop.web.static_files import VersionedStatic
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -28,18 +25,8 @@ STATIC_URL = "/static/counter"
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-templates = Jinja2Templates(
-    env=jinja2.Environment(
-        # counter.html extends the residents' base.html (common.css, common.js, boot JSON).
-        loader=jinja2.ChoiceLoader([
-            jinja2.FileSystemLoader(TEMPLATES_DIR),
-            jinja2.FileSystemLoader(kiosk_pages.TEMPLATES_DIR),
-        ]),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
+# counter.html extends the shared base.html (common.css, common.js, boot JSON).
+pages = templating.room("counter", TEMPLATES_DIR, STATIC_DIR, STATIC_URL)
 
 PAUSE_REASONS = ("午餐", "会议", "后台办理")
 ROLE_NAMES = {"admin": "管理员", "supervisor": "值班主任", "clerk": "窗口工作人员",
@@ -105,20 +92,10 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-counter_static_url = VersionedStatic(STATIC_DIR, STATIC_URL).url
-
-
-templates.env.globals["static_url"] = kiosk_pages.static_url
-templates.env.globals["counter_static_url"] = counter_static_url
-
-
 def _render(request: Request, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     context = {"t": TEXTS["zh"], "lang": "zh", **context}
-    response = templates.TemplateResponse(request, "counter.html", context,
-                                          status_code=status_code)
-    response.headers.update(kiosk_pages.SECURITY_HEADERS)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pages.render(request, "counter/counter.html", context, status_code=status_code,
+                        cache="no-store")
 
 
 def _boot(hall: Any, principal: Any) -> dict[str, Any]:

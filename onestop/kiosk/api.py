@@ -10,11 +10,10 @@ import qrcode.image.svg
 from fastapi import APIRouter, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from onestop.queue.errors import NotFound
 from onestop.queue.states import Priority
-from onestop.web.access import Forbidden, Principal, allow
+from onestop.web.access import Principal, allow
+from onestop.web.kiosk_tickets import KioskId, find_kiosk, with_ticket_links
 
-KioskId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Token = Annotated[str, Path(min_length=1, max_length=64)]
 
 router = APIRouter(tags=["kiosk"])
@@ -41,21 +40,6 @@ def _hall(request: Request) -> Any:
     return request.app.state.hall
 
 
-def _kiosk(hall: Any, kiosk_id: str, principal: Principal | None = None) -> Any:
-    kiosk = hall.config.kiosk(kiosk_id)
-    if kiosk is None:
-        raise NotFound(f"没有这台取号机：{kiosk_id}", f"unknown kiosk {kiosk_id!r}")
-    if principal is not None and not principal.may_use_kiosk(kiosk_id):
-        raise Forbidden("本机的令牌属于另一台取号机", "this device token belongs to another kiosk")
-    return kiosk
-
-
-def _with_links(hall: Any, ticket: dict[str, Any]) -> dict[str, Any]:
-    ticket["status_url"] = f"{hall.base_url}/t/{ticket['token']}"
-    ticket["qr_url"] = f"/t/{ticket['token']}/qr.svg"
-    return ticket
-
-
 @router.get("/api/kiosks")
 async def list_kiosks(
     request: Request, _: Annotated[Principal, allow("kiosk.read")]
@@ -71,7 +55,7 @@ async def kiosk_status(
 ) -> dict[str, Any]:
     """The kiosk page asks before offering "take a number": is my printer ready?"""
     hall = _hall(request)
-    _kiosk(hall, kiosk, principal)
+    find_kiosk(hall, kiosk, principal)
     result: dict[str, Any] = hall.kiosks.health(kiosk)
     return result
 
@@ -82,14 +66,14 @@ async def kiosk_issue(
     principal: Annotated[Principal, allow("kiosk.issue")],
 ) -> dict[str, Any]:
     hall = _hall(request)
-    _kiosk(hall, kiosk, principal)
+    find_kiosk(hall, kiosk, principal)
     key = f"{kiosk}:{body.request_id}" if body.request_id else None
     printing = kiosk in hall.kiosks.printers
     ticket: dict[str, Any] = await hall.db(
         hall.engine.tickets.issue, body.service, Priority.NORMAL, None, "kiosk", kiosk, key,
         printing, actor=principal.actor,
     )
-    _with_links(hall, ticket)
+    with_ticket_links(hall, ticket)
     if ticket.get("replayed"):
         ticket["print"] = {"state": ticket["print_state"], "message": "", "message_en": ""}
     else:
@@ -104,14 +88,14 @@ async def desk_issue(
     """首问责任岗: a green-channel ticket issued for a resident, with the reason recorded."""
     hall = _hall(request)
     if body.print_at is not None:
-        _kiosk(hall, body.print_at)
+        find_kiosk(hall, body.print_at)
     key = f"desk:{body.request_id}" if body.request_id else None
     printing = body.print_at is not None and body.print_at in hall.kiosks.printers
     ticket: dict[str, Any] = await hall.db(
         hall.engine.tickets.issue, body.service, Priority.GREEN, body.reason, "desk",
         body.print_at, key, printing, actor=principal.actor,
     )
-    _with_links(hall, ticket)
+    with_ticket_links(hall, ticket)
     if body.print_at and not ticket.get("replayed"):
         ticket["print"] = hall.kiosks.print_ticket(body.print_at, ticket, ticket["status_url"])
     return ticket

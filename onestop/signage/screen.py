@@ -20,13 +20,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from onestop.kiosk import pages as kiosk_pages
-from onestop.web.static_files import VersionedStatic
+from onestop.web import templating
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -40,14 +37,7 @@ NOTICE_REFRESH_SECONDS = 60  # scheduled notices start and end without an event:
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-templates = Jinja2Templates(
-    env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
+pages = templating.room("signage", TEMPLATES_DIR, STATIC_DIR, STATIC_URL)
 
 LANGS = ("zh", "en")
 
@@ -121,13 +111,6 @@ def mask_name(name: str | None) -> str:
     return chars[0] + "*"
 
 
-static_url = VersionedStatic(STATIC_DIR, STATIC_URL).url
-
-
-templates.env.globals["static_url"] = static_url
-templates.env.globals["kiosk_static_url"] = kiosk_pages.static_url
-
-
 def _boot(hall: Any, lang: str) -> dict[str, Any]:
     """What screen.js starts from (embedded as JSON, escaped by |tojson)."""
     config = hall.config
@@ -159,7 +142,4 @@ async def screen_page(request: Request, lang: str | None = None) -> HTMLResponse
         "hall": hall.config.hall,
         "boot": _boot(hall, lang),
     }
-    response = templates.TemplateResponse(request, "screen.html", context)
-    response.headers.update(kiosk_pages.SECURITY_HEADERS)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return pages.render(request, "signage/screen.html", context, cache="no-cache")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
 from onestop.queue.errors import DomainError, NotFound
+from onestop.web import templating
 from onestop.web.access import (
     Forbidden,
     Principal,
@@ -24,7 +23,6 @@ from onestop.web.access import (
 from onestop.web.deps import hall_of
 
 router = APIRouter(tags=["sign-in"])
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 class Credentials(BaseModel):
@@ -60,10 +58,10 @@ def _me(principal: Principal, request: Request) -> dict[str, Any]:
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 async def login_page(request: Request, next: str | None = None) -> Response:
-    return templates.TemplateResponse(request, "login.html", {
+    return templating.render(request, "login.html", {
         "csrf_token": csrf_token(request), "next": _safe_next(next), "error": None,
         "hall": request.app.state.hall.config.hall,
-    })
+    }, cache=None)
 
 
 @router.get("/auth/me")
@@ -96,10 +94,10 @@ async def login(request: Request) -> Response:
         hall.login_throttle.failed(*keys)
         error = Unauthorized("用户名或密码错误", "wrong user name or password")
         if is_form:
-            return templates.TemplateResponse(request, "login.html", {
+            return templating.render(request, "login.html", {
                 "csrf_token": csrf_token(request), "next": target, "error": error.message,
                 "hall": hall.config.hall,
-            }, status_code=401)
+            }, status_code=401, cache=None)
         raise error
     hall.login_throttle.succeeded(f"user:{creds.username}")
     request.session.clear()
