@@ -64,3 +64,34 @@ async def sign_in_async(client: Any, username: str, password: str = PASSWORD) ->
     me: dict[str, Any] = response.json()
     client.headers["X-CSRF-Token"] = me["csrf_token"]
     return me
+
+
+def staff_windows(client: Any, *numbers: int) -> None:
+    """Clerks sit down at these windows (every configured one if none are given) in the hall
+    behind a TestClient: the set-up of a day already under way, so a supervisor's requests
+    act at windows somebody staffs (an unstaffed window calls nobody)."""
+    from engine_support import clerk_at
+
+    engine = client.app.state.hall.engine
+    for n in numbers or [c.number for c in engine.config.counters]:
+        engine.windows.sign_in(n, actor=clerk_at(n))
+
+
+def seat_clerks(db_url: str, base_url: str, *numbers: int) -> list[Any]:
+    """Clerks clerk<N> (accounts made here, each bound to window N) sign in over HTTP, so each
+    of these windows of a live server is staffed. Returns their signed-in httpx clients; close
+    them when done. A clerk bound to one window sits down there at sign-in."""
+    import httpx
+
+    clients = []
+    for n in numbers:
+        name = f"clerk{n}"
+        try:
+            add_user(db_url, name, "clerk", [n])
+        except Exception:  # already made by an earlier call in this test
+            pass
+        client = httpx.Client(base_url=base_url, timeout=15)
+        me = sign_in(client, name)
+        assert me["window"] == n, me
+        clients.append(client)
+    return clients

@@ -11,11 +11,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from onestop.queue.actors import Actor, device, user
+import sqlalchemy as sa
+
+from onestop.queue.actors import RESIDENT, Actor, device, user
+from onestop.queue.appointments import AppointmentBook
 from onestop.queue.engine import QueueEngine
 from onestop.queue.states import CounterState, Outcome, Priority
+from onestop.queue.tables import counters
 
 KIOSK = device("kiosk-k1", "kiosk")
+# Who sits where on an ordinary day in the sample hall (config/hall.toml [[clerks]]).
+ROTA = {1: "wang-li", 2: "zhang-min", 3: "li-jun", 4: "liu-yang", 5: "chen-jing",
+        6: "luo-xiaomei", 7: "zhao-lei", 8: "huang-ting", 9: "zhou-qiang", 10: "deng-wei",
+        11: "xu-hui", 12: "he-yun"}
 SUPERVISOR = user("sup", "值班主任", "supervisor")
 DESK = user("desk", "咨询台", "desk")
 
@@ -47,7 +55,26 @@ class EngineForTests(QueueEngine):
                                   print_requested, actor=actor)
 
     def _clerk(self, number: int, actor: Actor | None) -> Actor:
-        return actor or clerk_at(number)
+        """The given actor, else whoever sits at the window (clerk<N> if nobody does)."""
+        if actor is not None:
+            return actor
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(counters.c.clerk_id, counters.c.clerk_name)
+                               .where(counters.c.number == number)).first()
+        if row is None or row.clerk_id is None:
+            return clerk_at(number)
+        return user(row.clerk_id, row.clerk_name or row.clerk_id, "clerk")
+
+    def seat(self, number: int, clerk_id: str) -> dict[str, Any]:
+        """A configured clerk (hall.toml [[clerks]]) signs in at a window."""
+        clerk = self.config.clerk(clerk_id)
+        assert clerk is not None, clerk_id
+        return self.windows.sign_in(number, actor=user(clerk.id, clerk.name, "clerk"))
+
+    def seat_rota(self, rota: dict[int, str] | None = None) -> None:
+        """The sample hall's clerks at their usual windows (two spare clerks stay unseated)."""
+        for number, clerk_id in (rota or ROTA).items():
+            self.seat(number, clerk_id)
 
     def call_next(self, number: int, actor: Actor | None = None) -> dict[str, Any] | None:
         return self.tickets.call_next(number, actor=self._clerk(number, actor))
@@ -82,8 +109,6 @@ class EngineForTests(QueueEngine):
         return self.windows.resume(number, actor=self._clerk(number, actor))
 
     def cancel(self, token: str) -> dict[str, Any]:
-        from onestop.queue.actors import RESIDENT
-
         return self.tickets.cancel(token, actor=RESIDENT)
 
     def queues(self) -> list[dict[str, Any]]:
@@ -103,3 +128,22 @@ class EngineForTests(QueueEngine):
 
     def waiting_for(self, number: int, limit: int = 200) -> list[dict[str, Any]]:
         return self.reads.waiting_for(number, limit)
+
+
+class BookForTests(AppointmentBook):
+    """The real appointment book; a resident books, cancels and moves, kiosk k1 checks in."""
+
+    def book(self, service_id: str, day: date, slot_start: Any, phone: str,
+             name: str | None = None, *, actor: Actor = RESIDENT) -> dict[str, Any]:
+        return super().book(service_id, day, slot_start, phone, name, actor=actor)
+
+    def cancel(self, code: str, *, actor: Actor = RESIDENT) -> dict[str, Any]:
+        return super().cancel(code, actor=actor)
+
+    def reschedule(self, code: str, day: date, slot_start: Any, *,
+                   actor: Actor = RESIDENT) -> dict[str, Any]:
+        return super().reschedule(code, day, slot_start, actor=actor)
+
+    def check_in(self, code: str, kiosk: str | None, print_requested: bool, *,
+                 actor: Actor = KIOSK) -> dict[str, Any]:
+        return super().check_in(code, kiosk, print_requested, actor=actor)

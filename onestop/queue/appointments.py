@@ -33,7 +33,8 @@ from onestop.queue.engine import QueueEngine
 from onestop.queue.errors import InvalidTransition, NotFound, Rejected
 from onestop.queue.states import Priority
 from onestop.queue.store import upsert
-from onestop.queue.tables import appointment_slots, appointments
+from onestop.queue.tables import appointment_slots, appointments, tickets
+from onestop.queue.views import ticket_view
 
 # No 0/O, 1/I/L: a code read aloud or typed on a kiosk keypad cannot be mistaken.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -390,21 +391,26 @@ class AppointmentBook:
     def check_in(self, code: str, kiosk: str | None, print_requested: bool, *,
                  actor: Actor) -> dict[str, Any]:
         """Turn a booking into an appointment-class ticket, within its check-in window, in one
-        transaction: the ticket ranks by its slot's start, and a retry (same code) gets the same
-        ticket through its request key instead of a second one."""
+        transaction: the ticket ranks by its slot's start. The ticket's request key comes from
+        the code, so a ticket issued for this booking before (by an older version that wrote
+        them apart) is linked, never doubled."""
         booking = self.get(code)
-        retried = self.engine.tickets.by_request_key(f"appointment:{booking['code']}")
-        if retried is not None:
-            current = self.get(booking["code"])
-            return {"appointment": {**current, "ticket": retried["number"]}, "ticket": retried}
+        key = f"appointment:{booking['code']}"
         with self.engine.unit(actor) as work:
             row = self._lock(work.conn, booking["code"])
             self._require_booked(row, "签到", "checked in")
-            self._check_window(row, work.now)
-            ticket = self.engine.tickets.issue_in(
-                work, row.service_id, priority=Priority.APPOINTMENT, channel="appointment",
-                kiosk=kiosk, request_key=f"appointment:{row.code}",
-                print_requested=print_requested, rank_at=row.slot_start)
+            earlier = work.conn.execute(
+                sa.select(tickets).where(tickets.c.request_key == key)).first()
+            if earlier is not None:
+                ticket = {**ticket_view(earlier, self.engine.config, self.engine.time),
+                          **self.engine.reads.position(work.conn, earlier),
+                          "token": earlier.token, "replayed": True}
+            else:
+                self._check_window(row, work.now)
+                ticket = self.engine.tickets.issue_in(
+                    work, row.service_id, priority=Priority.APPOINTMENT, channel="appointment",
+                    kiosk=kiosk, request_key=key, print_requested=print_requested,
+                    rank_at=row.slot_start)
             done = self._set(work.conn, row.id, work.now,
                              state=AppointmentState.CHECKED_IN.value, ticket_id=ticket["id"])
             appointment = {**self.view(done), "ticket": ticket["number"]}

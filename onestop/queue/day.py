@@ -70,7 +70,7 @@ class HallDay:
         if plan.is_open and plan.early_open_at is not None and now >= plan.early_open_at:
             done += self._open(plan)
             if plan.kind == "working" and not self._closed(plan.day):
-                done += self.lunch.tick(plan.day, now)
+                done += self.lunch.tick(plan.day, now, plan.closes_at)
             if plan.closes_at is not None and now >= plan.closes_at:
                 done += self._close(plan)
         if self.appointments is not None:

@@ -204,8 +204,9 @@ class LunchSchedule:
 
     # -- the breaks -------------------------------------------------------------------------
 
-    def tick(self, day: date, now: datetime) -> list[str]:
-        """Start the breaks that are due, end the ones whose time is over, re-offer missed ones."""
+    def tick(self, day: date, now: datetime, closes_at: datetime | None = None) -> list[str]:
+        """Start the breaks that are due, end the ones whose time is over, re-offer missed ones
+        (a missed break is offered while it can still end by closing time)."""
         done = self.replan_if_needed(day, now)
         rotation = self.plan_for(day)
         spans = self.slot_spans(day)
@@ -221,12 +222,14 @@ class LunchSchedule:
                 if clerk is None or clerk.absent or clerk.seat is None or slot >= len(spans):
                     continue
                 start, end = spans[slot]
-                if clerk.break_started_at is None and now >= start:
+                length = end - start
+                too_late = closes_at is not None and now + length > max(closes_at, end)
+                if clerk.break_started_at is None and now >= start and not too_late:
                     due.add(clerk.seat)
                     row = rows.get(clerk.seat)
                     if (row is not None and row.state == CounterState.OPEN.value
                             and row.pending_pause is None):
-                        minutes = int((end - start).total_seconds() // 60)
+                        minutes = int(length.total_seconds() // 60)
                         if _try(windows.pause_when_free, clerk.seat, reason, end, minutes):
                             done.append(f"lunch break for window {clerk.seat}")
         for number, row in sorted(rows.items()):

@@ -100,6 +100,11 @@ async def login(request: Request) -> Response:
             }, status_code=401, cache=None)
         raise error
     hall.login_throttle.succeeded(f"user:{creds.username}")
+    previous = await resolve(request)
+    if previous.kind == "user" and previous.window is not None:
+        # Another person signs in on this terminal: whoever sat here has left the window.
+        await hall.db(hall.engine.windows.sign_out, previous.window, actor=previous.actor,
+                      reason="signed_out", force=True)
     request.session.clear()
     request.session["uid"] = account.id
     principal = Principal(kind="user", role=account.role, id=account.id,
