@@ -47,14 +47,25 @@ def window_today(hall: Any, number: int) -> dict[str, Any]:
             timing["since_called_seconds"] = _seconds(now, called)
         elif ticket["state"] == "serving":
             timing["served_seconds"] = _seconds(now, started)
+    clerk_id = view.get("clerk_id")
+    served = hall.engine.reads.served_by_clerk().get(clerk_id or "", {}) if clerk_id else {}
     return {
         "counter": number,
         "name": view["name"],
         "name_en": view["name_en"],
         "state": view["state"],
         "pause_reason": view["pause_reason"],
+        "pause_origin": view["pause_origin"],
         "services": view["services"],
         "served_today": view["served_today"],
+        # Who sits here and their own count today (they may have served at other windows).
+        "clerk": {"id": clerk_id, "name": view["clerk_name"],
+                  "served": {k: served.get(k, 0) for k in
+                             ("on_the_spot", "committed", "consultation", "served", "no_show")}}
+        if clerk_id else None,
+        # What the window may undo now (its last finish or no-show, for a short while).
+        "undo": {"action": view["last_action"], "at": view["last_action_at"]}
+        if view.get("last_action") else None,
         "ticket": ticket,
         **timing,
         "now": hall.engine.time.iso(now),

@@ -105,9 +105,14 @@ def _boot(hall: Any, principal: Any) -> dict[str, Any]:
         "texts": TEXTS,
         "hall": {"name": config.hall.name, "name_en": config.hall.name_en,
                  "timezone": config.hall.timezone},
-        "me": {"name": principal.name, "role": principal.role,
+        "me": {"name": principal.name, "username": principal.username, "role": principal.role,
                "counters": list(principal.counters), "window": principal.window,
                "any_window": principal.role in ("admin", "supervisor")},
+        # Presence and corrections, as the hall configured them (the server enforces them;
+        # the page uses them to say so before a clerk presses).
+        "heartbeat_seconds": config.presence.heartbeat_seconds,
+        "no_show_after_seconds": config.corrections.no_show_after_seconds,
+        "undo_seconds": config.corrections.undo_seconds,
         "queues": [{"id": q.id, "prefix": q.prefix, "name": q.name, "name_en": q.name_en,
                     "services": config.queue_services(q.id)} for q in config.queues],
         "services": {s.id: {"name": s.name, "name_en": s.name_en, "queue": s.queue,

@@ -7,6 +7,7 @@ window nobody sits at calls nobody, and a clerk acts only where they are signed 
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -395,7 +396,7 @@ class TicketCommands:
             return
         since = (now - row.called_at).total_seconds()
         if since < wait:
-            left = int(wait - since) + 1
+            left = math.ceil(wait - since)
             raise InvalidTransition(
                 f"{row.number} 刚叫号，请给群众到窗口的时间：叫号满{wait}秒（还需{left}秒）"
                 "或重呼一次后，才能标记过号",
