@@ -69,7 +69,8 @@ def test_residents_swapping_slots_never_deadlock(
         here, there = slots[round_ % 2], slots[(round_ + 1) % 2]
         errors: list[BaseException] = []
 
-        def move(i: int, here: time = here, there: time = there) -> None:
+        def move(i: int, here: time = here, there: time = there,
+                 errors: list[BaseException] = errors) -> None:
             code, target = (a, there) if i == 0 else (b, here)
             try:
                 book.reschedule(code, THU, target)

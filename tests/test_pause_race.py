@@ -40,7 +40,7 @@ def test_two_concurrent_pauses_never_uncover_an_item(bare_engine: EngineForTests
         gate = threading.Lock()
         succeeded: list[int] = []
 
-        def pause(i: int) -> None:
+        def pause(i: int, gate: threading.Lock = gate, succeeded: list[int] = succeeded) -> None:
             window = (5, 6)[i]
             try:
                 engine.windows.pause(window, "会议", actor=clerk_at(window))

@@ -34,7 +34,8 @@ from onestop.queue.read_models import ReadModels
 from onestop.queue.states import CounterState
 from onestop.queue.store import Store
 from onestop.queue.tables import counters
-from onestop.queue.ticket_commands import TicketCommands, format_number
+from onestop.queue.ticket_commands import TicketCommands
+from onestop.queue.ticket_issue import format_number
 from onestop.queue.unit import Work, unit
 from onestop.queue.window_commands import WindowCommands
 
