@@ -24,10 +24,10 @@ def _accounts(db_url: str) -> tuple[Accounts, Store]:
 
 
 def add_user(db_url: str, username: str, role: str, counters: list[int] | None = None,
-             password: str = PASSWORD) -> None:
+             password: str = PASSWORD, name: str | None = None) -> None:
     accounts, store = _accounts(db_url)
     try:
-        accounts.add_user(username, username, role, password, counters or [])
+        accounts.add_user(username, name or username, role, password, counters or [])
     finally:
         store.dispose()
 
