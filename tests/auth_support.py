@@ -94,3 +94,32 @@ def seat_clerks(db_url: str, base_url: str, *numbers: int) -> list[Any]:
         assert me["window"] == n, me
         clients.append(client)
     return clients
+
+
+class OpenTerminals:
+    """Clerks signed in at windows of a live server whose terminals stay open: a background
+    thread sends each one's heartbeat every few seconds, as the counter page does, so the
+    windows stay staffed however long the test takes. `close()` stops it and signs nobody out
+    (the server's own sweep would unstaff the windows a minute later)."""
+
+    def __init__(self, db_url: str, base_url: str, *numbers: int, every: float = 10.0) -> None:
+        import threading
+
+        self.windows = list(numbers)
+        self.clients = seat_clerks(db_url, base_url, *numbers)
+        self._stop = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._beat, name="terminals", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._every):
+            for client, number in zip(self.clients, self.windows, strict=True):
+                with contextlib.suppress(Exception):  # a server restarting: next beat
+                    client.post(f"/api/counters/{number}/heartbeat")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        for client in self.clients:
+            client.close()
