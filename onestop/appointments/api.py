@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import qrcode
 import qrcode.image.svg
@@ -18,7 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onestop.queue.appointments import AppointmentBook
 from onestop.web.access import Principal, allow
+from onestop.web.deps import hall_of
 from onestop.web.kiosk_tickets import KioskId, find_kiosk, with_ticket_links
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 Code = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9 -]+$",
                            description="The 8-character booking code")]
@@ -50,12 +54,12 @@ class CheckInRequest(Body):
 
 
 def book_of(request: Request) -> AppointmentBook:
-    book: AppointmentBook = request.app.state.hall.appointments
+    book: AppointmentBook = hall_of(request).appointments
     return book
 
 
-def _hall(request: Request) -> Any:
-    return request.app.state.hall
+def _hall(request: Request) -> Hall:
+    return hall_of(request)
 
 
 def _links(hall: Any, booking: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from onestop.queue.appointments import CODE_RE, normalise_code
 from onestop.queue.errors import NotFound
 from onestop.web import templating
+from onestop.web.deps import hall_of
 from onestop.web.page_texts import LANGS, SHARED_TEXTS, page_lang
 
 HERE = Path(__file__).resolve().parent
@@ -140,7 +141,7 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
 
 def _boot(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
     """What appointments.js starts from (embedded as JSON, escaped by |tojson)."""
-    config = request.app.state.hall.config
+    config = hall_of(request).config
     return {
         "lang": lang,
         "texts": texts(),
@@ -153,7 +154,7 @@ def _boot(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
 @router.get("/book", response_class=HTMLResponse)
 async def book_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """预约服务 on a resident's phone: item → day → slot → phone → the code and its QR."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     lang = page_lang(lang)
     return _page(request, "appointments/book.html", {
         "lang": lang, "hall": hall.config.hall, "boot": _boot(request, lang, mode="book")})
@@ -163,7 +164,7 @@ async def book_page(request: Request, lang: str | None = None) -> HTMLResponse:
 async def appointment_page(code: str, request: Request, lang: str | None = None
                            ) -> HTMLResponse:
     """One booking (the confirmation QR points here): its state, cancel and reschedule."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     lang = page_lang(lang)
     clean = normalise_code(code[:20])
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import qrcode
 import qrcode.image.svg
@@ -12,7 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onestop.queue.states import Priority
 from onestop.web.access import Principal, allow
+from onestop.web.deps import hall_of
 from onestop.web.kiosk_tickets import KioskId, find_kiosk, with_ticket_links
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 Token = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -36,8 +40,8 @@ class DeskIssue(BaseModel):
     request_id: str | None = Field(None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
-def _hall(request: Request) -> Any:
-    return request.app.state.hall
+def _hall(request: Request) -> Hall:
+    return hall_of(request)
 
 
 @router.get("/api/kiosks")

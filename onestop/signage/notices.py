@@ -35,6 +35,7 @@ from onestop.queue.engine import QueueEngine
 from onestop.queue.errors import NotFound, Rejected
 from onestop.queue.tables import notices
 from onestop.web.access import MATRIX, Forbidden, Principal, Unauthorized, allow
+from onestop.web.deps import hall_of
 
 EVENT_TYPE = "notice.changed"
 MAX_ID = 2**63 - 1  # BIGINT on PostgreSQL: a larger id is "not found", not a driver error
@@ -326,7 +327,7 @@ router = APIRouter(prefix="/api/notices", tags=["notices"])
 
 
 def _board(request: Request) -> tuple[Any, NoticeBoard]:
-    hall = request.app.state.hall
+    hall = hall_of(request)
     return hall, NoticeBoard(hall.engine)
 
 

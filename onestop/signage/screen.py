@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from onestop.web import templating
+from onestop.web.deps import hall_of
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -134,7 +135,7 @@ def _boot(hall: Any, lang: str) -> dict[str, Any]:
 @router.get("/screen", response_class=HTMLResponse)
 async def screen_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """The hall screen. `?lang=en` for an English screen; Chinese by default."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     lang = lang if lang in LANGS else "zh"
     context = {
         "lang": lang,

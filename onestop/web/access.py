@@ -24,6 +24,7 @@ from starlette.requests import HTTPConnection
 from onestop.queue import actors
 from onestop.queue.actors import Actor
 from onestop.queue.errors import DomainError
+from onestop.web.deps import hall_of
 
 ROLES = ("admin", "supervisor", "clerk", "desk", "kiosk", "screen", "public")
 STAFF = {"admin", "supervisor", "clerk", "desk"}
@@ -130,7 +131,7 @@ def _bearer(conn: HTTPConnection) -> str | None:
 
 async def resolve(conn: HTTPConnection) -> Principal:
     """The principal behind a request or websocket; PUBLIC when there is no credential."""
-    hall = conn.app.state.hall
+    hall = hall_of(conn)
     token = _bearer(conn)
     if token:
         device = await hall.db(hall.accounts.device_by_token, token)

@@ -60,7 +60,7 @@ def _me(principal: Principal, request: Request) -> dict[str, Any]:
 async def login_page(request: Request, next: str | None = None) -> Response:
     return templating.render(request, "login.html", {
         "csrf_token": csrf_token(request), "next": _safe_next(next), "error": None,
-        "hall": request.app.state.hall.config.hall,
+        "hall": hall_of(request).config.hall,
     }, cache=None)
 
 
@@ -72,7 +72,7 @@ async def me(request: Request) -> dict[str, Any]:
 @router.post("/auth/login")
 async def login(request: Request) -> Response:
     """JSON {username, password} or the login form; both need the session's CSRF token."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     is_form = not request.headers.get("content-type", "").startswith("application/json")
     await check_csrf(request)
     if is_form:

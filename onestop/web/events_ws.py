@@ -15,6 +15,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from onestop.queue.errors import DomainError
 from onestop.web.access import resolve
+from onestop.web.deps import hall_of
 from onestop.web.hub import Closed, Subscription
 
 CATCH_UP_LIMIT = 10_000
@@ -28,7 +29,7 @@ def _dumps(message: dict[str, Any]) -> str:
 
 @router.websocket("/ws/events")
 async def events(websocket: WebSocket) -> None:
-    hall = websocket.app.state.hall
+    hall = hall_of(websocket)
     await websocket.accept()  # accept first, so a bad request gets a readable close reason
     raw_since = websocket.query_params.get("since")
     since: int | None = None
