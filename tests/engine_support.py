@@ -65,6 +65,10 @@ class EngineForTests(QueueEngine):
             return clerk_at(number)
         return user(row.clerk_id, row.clerk_name or row.clerk_id, "clerk")
 
+    def clerk_of(self, number: int) -> Actor:
+        """Whoever sits at the window now (as the actor of what they do there)."""
+        return self._clerk(number, None)
+
     def seat(self, number: int, clerk_id: str) -> dict[str, Any]:
         """A configured clerk (hall.toml [[clerks]]) signs in at a window."""
         clerk = self.config.clerk(clerk_id)
