@@ -218,6 +218,8 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
         ("live events (websocket)", "/ws/events"),
     ):
         print(f"  {label:<24} {base}{path}")
+    print("  windows open when a clerk signs in at the counter terminal "
+          "(add clerks with `onestop user add NAME --role clerk`)")
     for line in today_lines(settings, config):
         print(line)
     sys.stdout.flush()
