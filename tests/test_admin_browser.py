@@ -234,6 +234,7 @@ def test_who_sits_where_and_absences(browser: Browser, server: HallServer,
     tab(page, "today")
     expect(page.locator("#lunch-problem")).to_have_text("今日没有午餐轮换：" + problem["message"],
                                                         timeout=WAIT_MS)
+    screenshot(page, "admin-today-problem")
     # Back at work: the warning goes away by itself (lunch.changed → GET /api/lunch again).
     with api(server) as http:
         for clerk in ("zhang-min", "luo-xiaomei", "huang-ting", "deng-wei", "xu-hui"):
