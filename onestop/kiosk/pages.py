@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 
+from onestop.admin import ticket_lookup
 from onestop.drivers.escpos.printer import MESSAGES as PRINTER_MESSAGES
 from onestop.queue.appointments import CODE_ALPHABET, CODE_LENGTH
 from onestop.queue.errors import NotFound
@@ -237,6 +238,11 @@ TEXTS: dict[str, dict[str, str]] = {lang: {**SHARED_TEXTS[lang], **_OWN_TEXTS[la
 DESK_REASONS = ("reason_elderly", "reason_disabled", "reason_pregnant", "reason_military",
                 "reason_other")
 
+# The desk also finds a ticket by its number and puts a missed one back in line (号票查询,
+# with the lookup the admin page shows: onestop.admin.ticket_lookup).
+DESK_TEXTS: dict[str, dict[str, str]] = {lang: {**TEXTS[lang], **ticket_lookup.TEXTS[lang]}
+                                         for lang in LANGS}
+
 def fmt(lang: str, key: str, **values: Any) -> str:
     text = TEXTS[lang].get(key) or TEXTS["zh"][key]
     return text.format(**values) if values else text
@@ -360,7 +366,8 @@ def _counter_text(lang: str, ticket: dict[str, Any], counters: dict[str, dict[st
 
 @router.get("/desk", response_class=HTMLResponse)
 async def desk_page(request: Request) -> Response:
-    """首问责任岗: green-channel tickets issued on a resident's behalf.
+    """首问责任岗: green-channel tickets issued on a resident's behalf, and 号票查询 (find a
+    ticket by its number; put a missed one back in line or cancel it).
 
     Only desk staff (and supervisors, admins) may open it; others are sent to sign in.
     """
@@ -370,6 +377,8 @@ async def desk_page(request: Request) -> Response:
         return RedirectResponse("/login?next=/desk", status_code=303)
     if principal.role not in MATRIX["desk.issue"]:
         raise Forbidden("您的账号无权使用首问服务台", "your account may not use the desk")
-    boot = _boot(hall, "zh", reasons=list(DESK_REASONS))
-    return _page(request, "kiosk/desk.html", {"lang": "zh", "hall": hall.config.hall, "boot": boot,
-                                        "csrf_token": csrf_token(request)})
+    boot = _boot(hall, "zh", reasons=list(DESK_REASONS), texts=DESK_TEXTS)
+    return _page(request, "kiosk/desk.html", {
+        "lang": "zh", "hall": hall.config.hall, "boot": boot, "csrf_token": csrf_token(request),
+        "t": DESK_TEXTS["zh"], "texts": DESK_TEXTS, "lookup_script": ticket_lookup.script_url(),
+    })
