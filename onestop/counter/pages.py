@@ -83,17 +83,59 @@ TEXTS: dict[str, dict[str, str]] = {
         "window_choice_state_busy": "有号票",
         "queue_option": "{prefix} · {name}",
         "select_placeholder": "请选择…",
+        # Presence: a window is staffed while its clerk is signed in and the terminal is alive.
+        "counter_unstaffed": "暂无人员",
+        "clerk_on_duty": "在岗",
+        "clerk_signed_in": "已登录",
+        "unstaffed_here": "本窗口暂无人员在岗",
+        "staff_here": "在本窗口上岗",
+        "staffed_ok": "已在{window}上岗",
+        "unstaffed_by": "{window}已无人员在岗：{message}",
+        "window_left": "本浏览器已退出{window}，请重新选择窗口",
+        "presence_refused": "未能在岗：{message}",
+        "taken_over": "{window}现由{name}在岗，请重新选择窗口",
+        "window_choice_state_free": "暂无人员",
+        "window_choice_state_staffed": "{name}在岗",
+        "window_choice_state_mine": "您已在岗",
+        "window_choice_paused": "暂停：{reason}",
+        "transfer_unstaffed": "（暂无人员）",
+        # 过号 only after a fair chance; a confirmation that a second tap cannot answer.
+        "no_show_label": "过号",
+        "no_show_wait": "过号（{s}秒）",
+        "no_show_too_early": "{number} 刚叫号，请给群众到窗口的时间：叫号满{wait}秒（还需{left}秒）"
+                             "或重呼一次后，才能标记过号",
+        "noshow_title": "确认过号",
+        "noshow_question": "确认 {number} 过号？",
+        "noshow_facts": "已叫 {since} · 重呼 {recalls} 次",
+        "noshow_hint": "请确认群众确实未到窗口。过号后{undo}秒内可撤销。",
+        "noshow_ok": "确认过号",
+        "cancel": "取消",
+        # Undo: the window's last finish or no-show, for a short while.
+        "undo_finish": "撤销办结{number}（{s}秒）",
+        "undo_no_show": "撤销过号{number}（{s}秒）",
+        "undone_ok": "已撤销，{number} 回到本窗口",
+        # The clerk's own count today (they may have served at other windows too).
+        "mine_label": "本人今日",
+        "mine_none": "—",
+        "mine_counts": "已办 {served}：即办 {on_the_spot} · 承诺 {committed} · 咨询 {consultation}"
+                       " · 过号 {no_show}",
     },
     "en": {
         "html_lang": "en",
         "network_error": "Network problem: check the connection and try again",
         "server_error": "The system cannot do this right now: try again in a moment",
+        # The English twins the page shows beside the Chinese labels (lang="en" spans).
+        "staff_here": "Sit down here",
+        "noshow_title": "Confirm no-show",
+        "noshow_ok": "Mark no-show",
+        "cancel": "Cancel",
+        "mine_label": "Mine today",
     },
 }
 
 
 def _render(request: Request, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    context = {"t": TEXTS["zh"], "lang": "zh", **context}
+    context = {"t": TEXTS["zh"], "t_en": TEXTS["en"], "lang": "zh", **context}
     return pages.render(request, "counter/counter.html", context, status_code=status_code,
                         cache="no-store")
 
