@@ -301,6 +301,8 @@ def test_admin_today_shows_the_rotation_and_a_refused_swap(browser: Browser, tmp
 
     page = new_page(browser, DESKTOP)
     sign_in_page(page, server, "/admin", "sup")
+    # Once the page's scripts have run (the overview is drawn), the tab button has its handler.
+    expect(page.locator("#overview-windows tbody tr")).to_have_count(12, timeout=WAIT_MS)
     page.locator("#tabs button[data-tab=today]").click()
     expect(page.locator("#tab-today")).to_be_visible()
     expect(page.locator("#day-phase")).to_have_text(day["phase_label"], timeout=WAIT_MS)

@@ -151,3 +151,30 @@ def test_residents_are_never_sent_to_an_empty_window(engine: EngineForTests) -> 
     with pytest.raises(Rejected):
         engine.windows.sign_in(9, actor=KIOSK)  # a kiosk never staffs a window
     assert engine.windows.sign_out(9, actor=SCHEDULER) is None  # already empty: nothing to do
+
+
+def test_only_a_lost_terminal_sits_down_again_by_itself(bare_engine: EngineForTests) -> None:
+    """A heartbeat sent after its clerk left on purpose (signed out on another PC, moved to
+    another window) does not put them back: their terminal must choose a window again."""
+    engine = bare_engine
+    engine.windows.sign_in(9, actor=WANG)
+    engine.windows.sign_in(10, actor=WANG)  # the same clerk, a second terminal: 9 is left
+    with pytest.raises(NotAtWindow, match="left window 9"):
+        engine.windows.heartbeat(9, actor=WANG)
+    assert _window(engine, 9)["state"] == "unstaffed" and _window(engine, 10)["state"] == "open"
+    engine.windows.sign_out(10, actor=WANG)
+    with pytest.raises(NotAtWindow, match="left window 10"):
+        engine.windows.heartbeat(10, actor=WANG)
+    with pytest.raises(NotAtWindow):
+        engine.windows.heartbeat(11, actor=LI)  # never sat there
+
+
+def test_a_pause_ends_what_may_be_undone(engine: EngineForTests) -> None:
+    engine.issue(ELDERLY)
+    engine.call_next(5)
+    engine.start(5)
+    engine.finish(5, Outcome.ON_THE_SPOT)
+    engine.pause(5, "会议")
+    engine.resume(5)
+    with pytest.raises(InvalidTransition, match="nothing to undo"):
+        engine.corrections.undo(5, actor=engine.clerk_of(5))

@@ -9,8 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from onestop.admin import ticket_lookup
-from onestop.web import templating
+from onestop.web import templating, ticket_lookup
 from onestop.web.access import MATRIX, Forbidden, csrf_token, resolve
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -22,11 +22,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 
-from onestop.admin import ticket_lookup
 from onestop.drivers.escpos.printer import MESSAGES as PRINTER_MESSAGES
 from onestop.queue.appointments import CODE_ALPHABET, CODE_LENGTH
 from onestop.queue.errors import NotFound
-from onestop.web import templating
+from onestop.web import templating, ticket_lookup
 from onestop.web.access import MATRIX, Forbidden, csrf_token, resolve
 from onestop.web.page_texts import LANGS, SHARED_TEXTS, page_lang
 
@@ -239,7 +238,7 @@ DESK_REASONS = ("reason_elderly", "reason_disabled", "reason_pregnant", "reason_
                 "reason_other")
 
 # The desk also finds a ticket by its number and puts a missed one back in line (号票查询,
-# with the lookup the admin page shows: onestop.admin.ticket_lookup).
+# with the lookup the admin page shows: onestop.web.ticket_lookup).
 DESK_TEXTS: dict[str, dict[str, str]] = {lang: {**TEXTS[lang], **ticket_lookup.TEXTS[lang]}
                                          for lang in LANGS}
 

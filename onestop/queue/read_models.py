@@ -91,6 +91,7 @@ class ReadModels:
                 "seq": e.seq, "type": e.type, "at": core.time.iso(e.at),
                 "actor": e.actor.to_json(),
                 "state": (e.data.get("ticket") or {}).get("state"),
+                "outcome": (e.data.get("ticket") or {}).get("outcome"),
                 "counter": (e.data.get("counter") or {}).get("number"),
                 "detail": {k: v for k, v in e.data.items()
                            if k not in ("ticket", "counter", "queues")},

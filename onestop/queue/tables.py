@@ -113,6 +113,10 @@ counters = sa.Table(
     sa.Column("clerk_name", sa.String(100)),
     sa.Column("staffed_at", UTCDateTime),
     sa.Column("seen_at", UTCDateTime),
+    # Who sat here last and why they left (signed_out, switched, lost, replaced): only a clerk
+    # whose terminal went silent sits down again by itself when it comes back.
+    sa.Column("last_clerk_id", sa.String(64)),
+    sa.Column("unstaffed_reason", sa.String(16)),
     sa.Column("priority_streak", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # A pause asked for while a resident is at the window (lunch): it starts when they leave.

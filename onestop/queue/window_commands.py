@@ -171,7 +171,8 @@ class WindowCommands:
                  ) -> dict[str, Any]:
         core = self.core
         window = set_counter(work, row.number, state=CounterState.UNSTAFFED.value, clerk_id=None,
-                             clerk_name=None, staffed_at=None, seen_at=None, pause_reason=None,
+                             clerk_name=None, staffed_at=None, seen_at=None,
+                             last_clerk_id=row.clerk_id, unstaffed_reason=reason, pause_reason=None,
                              pause_origin=None, pause_until=None, pending_pause=None,
                              pending_minutes=None, current_ticket_id=keep_ticket,
                              last_ticket_id=None, last_action=None, last_action_at=None)
@@ -182,8 +183,9 @@ class WindowCommands:
         return result
 
     def heartbeat(self, number: int, *, actor: Actor) -> dict[str, Any]:
-        """The terminal is alive. A clerk whose window was unstaffed meanwhile (the terminal was
-        silent too long) sits down again, unless someone else has taken the window."""
+        """The terminal is alive. A clerk whose window was unstaffed because this terminal was
+        silent too long sits down again, unless someone else has taken the window; one who left
+        it (signed out, moved, was replaced) is told so and must choose a window again."""
         core = self.core
         with core.store.write() as conn:
             seen = conn.execute(
@@ -195,12 +197,21 @@ class WindowCommands:
             return {"counter": counter_view(seen, core.config), "changed": False}
         with core.store.read() as conn:
             row = conn.execute(sa.select(counters).where(counters.c.number == number)).first()
-        if (row is not None and row.clerk_id not in (None, actor.id)
-                and row.state != CounterState.UNSTAFFED.value and not self._silent(row, core.time.now())):
+        name = core.counter_name(number)
+        if row is None:
+            raise NotAtWindow(f"没有{name}", f"unknown window {number}", counter=number)
+        if (row.clerk_id not in (None, actor.id) and row.state != CounterState.UNSTAFFED.value
+                and not self._silent(row, core.time.now())):
             raise NotAtWindow(
-                f"{core.counter_name(number)}现由{row.clerk_name or '其他工作人员'}在岗，请重新选择窗口",
+                f"{name}现由{row.clerk_name or '其他工作人员'}在岗，请重新选择窗口",
                 f"window {number} is now staffed by someone else; choose your window again",
                 counter=number)
+        lost_here = (row.state == CounterState.UNSTAFFED.value and row.last_clerk_id == actor.id
+                     and row.unstaffed_reason == "lost")
+        if not lost_here:
+            raise NotAtWindow(f"您已离开{name}，请重新选择窗口",
+                              f"you have left window {number}; choose your window again",
+                              counter=number)
         return self.sign_in(number, actor=actor)
 
     def sweep_lost(self) -> list[int]:
@@ -318,7 +329,8 @@ class WindowCommands:
         core = self.core
         window = set_counter(work, counter.number, state=CounterState.PAUSED.value,
                              pause_reason=reason, pause_until=until, pause_origin=origin.value,
-                             pending_pause=None, pending_minutes=None, **touch)
+                             pending_pause=None, pending_minutes=None, last_ticket_id=None,
+                             last_action=None, last_action_at=None, **touch)
         if reason == core.config.lunch.reason and counter.clerk_id:
             mark_break(work.conn, work.dialect, core.time.service_day(work.now),
                        counter.clerk_id, work.now)
@@ -350,5 +362,6 @@ class WindowCommands:
                     f"{only_origin.value}; it stays paused")
             window = set_counter(work, number, state=CounterState.OPEN.value, pause_reason=None,
                                  pause_until=None, pause_origin=None, pending_pause=None,
-                                 pending_minutes=None, **touch)
+                                 pending_minutes=None, last_ticket_id=None, last_action=None,
+                                 last_action_at=None, **touch)
             return counter_event(core, work, "counter.resumed", window)

@@ -222,6 +222,9 @@ async def heartbeat(counter: CounterNo, request: Request, who: AtWindow) -> dict
     hall = _hall(request)
     if who.kind != "user":
         raise Forbidden("只有工作人员的终端可以在岗", "only a staff terminal can staff a window")
+    if who.window != counter:
+        raise Forbidden(f"本终端未登录{counter}号窗口，请先选择窗口",
+                        f"this terminal is not signed in at window {counter}; choose it first")
     result: dict[str, Any] = await hall.db(hall.engine.windows.heartbeat, counter,
                                            actor=who.actor)
     return result

@@ -67,12 +67,15 @@ class ClerkOut(BaseModel):
 class WindowOut(BaseModel):
     number: int
     name: str
+    name_en: str
     state: str = Field(description="open / paused / unstaffed")
     clerk_id: str | None
     clerk_name: str | None
     seen_at: str | None
     pause_reason: str | None
     pause_origin: str | None
+    pause_until: str | None = Field(description="When a scheduled break ends")
+    pending_pause: str | None = Field(description="A break waiting for the resident to leave")
     ticket: str | None = Field(description="The number at the window, if any")
 
 
@@ -96,6 +99,7 @@ class StepOut(BaseModel):
     at: str
     actor: ActorOut
     state: str | None
+    outcome: str | None = Field(None, description="The ticket's outcome after this step")
     counter: int | None
     detail: dict[str, Any]
     staff: dict[str, Any]
@@ -125,7 +129,9 @@ def presence(hall: Hall) -> dict[str, Any]:
     empty = {"on_the_spot": 0, "committed": 0, "consultation": 0, "served": 0, "no_show": 0}
     return {
         "day": day.isoformat(),
-        "windows": [{"number": w["number"], "name": w["name"], "state": w["state"],
+        "windows": [{"number": w["number"], "name": w["name"], "name_en": w["name_en"],
+                     "state": w["state"], "pause_until": w["pause_until"],
+                     "pending_pause": w["pending_pause"],
                      "clerk_id": w["clerk_id"], "clerk_name": w["clerk_name"],
                      "seen_at": w["seen_at"], "pause_reason": w["pause_reason"],
                      "pause_origin": w["pause_origin"],

@@ -1,24 +1,23 @@
 """号票查询与更正: the ticket lookup /admin and /desk both show, its words and its script.
 
-One script (static/ticket_lookup.js) finds today's ticket by its printed number, shows its state
-and every step with who did it (GET /api/tickets/{id}/history), and offers the corrections the
-page allows: 过号顺延, cancel with a reason, re-route to a queue or a staffed window. Each page
-merges TEXTS into its own and loads the script with `script_url()`.
+It lives in web/ because two rooms use it (admin and the kiosk room's desk page), and no room
+imports another. One script (web/static/ticket_lookup.js) finds today's ticket by its printed
+number, shows its state and every step with who did it (GET /api/tickets/{id}/history), and
+offers the corrections the page allows: 过号顺延, cancel with a reason, re-route to a queue or a
+staffed window. Each page merges TEXTS into its own and loads the script with `script_url()`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from onestop.web.static_files import VersionedStatic
+from onestop.web.static_files import web_static_url
 
 SCRIPT = "ticket_lookup.js"
-_static = VersionedStatic(Path(__file__).resolve().parent / "static", "/static/admin")
 
 
 def script_url() -> str:
-    """The versioned link to the lookup's script (served with the admin room's static files)."""
-    return _static.url(SCRIPT)
+    """The versioned link to the lookup's script (served with the shared static files, since
+    two rooms use it)."""
+    return web_static_url(SCRIPT)
 
 
 TEXTS: dict[str, dict[str, str]] = {
