@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from onestop.web import templating, ticket_lookup
 from onestop.web.access import MATRIX, Forbidden, csrf_token, resolve
+from onestop.web.deps import hall_of
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/static/admin"
@@ -69,7 +70,7 @@ async def admin_page(request: Request) -> Response:
         return RedirectResponse("/login?next=/admin", status_code=303)
     if principal.role not in MATRIX["overview.read"]:
         raise Forbidden("管理页面仅限管理员和值班主管", "the admin pages are for admins and supervisors")
-    hall = request.app.state.hall
+    hall = hall_of(request)
     boot: dict[str, Any] = {
         "lang": "zh", "texts": TEXTS, "role": principal.role, "name": principal.name,
         "hall": {"name": hall.config.hall.name, "name_en": hall.config.hall.name_en},

@@ -62,7 +62,7 @@ def _hall(request: Request) -> Hall:
     return hall_of(request)
 
 
-def _links(hall: Any, booking: dict[str, Any]) -> dict[str, Any]:
+def _links(hall: Hall, booking: dict[str, Any]) -> dict[str, Any]:
     booking["status_url"] = f"{hall.base_url}/a/{booking['code']}"
     booking["qr_url"] = f"/a/{booking['code']}/qr.svg"
     return booking

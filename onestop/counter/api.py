@@ -7,12 +7,16 @@ signed in to; supervisors and admins may look at any window.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from onestop.queue.errors import NotFound
 from onestop.web.api import AtWindow, CounterNo
+from onestop.web.deps import hall_of
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 router = APIRouter(prefix="/api/counters", tags=["windows"])
 
@@ -23,7 +27,7 @@ def _seconds(later: datetime, earlier: str | None) -> int | None:
     return max(0, int((later - datetime.fromisoformat(earlier)).total_seconds()))
 
 
-def window_today(hall: Any, number: int) -> dict[str, Any]:
+def window_today(hall: Hall, number: int) -> dict[str, Any]:
     """The window's state, today's count served there and the ticket at it, with its timings.
 
     waited_seconds: from issue until the resident was called (fixed once called; a transferred
@@ -80,7 +84,7 @@ async def waiting(
     limit: Annotated[int, Query(ge=1, le=200)] = 200,
 ) -> list[dict[str, Any]]:
     """Waiting tickets this window may call, in calling order (for "call a specific ticket")."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     result: list[dict[str, Any]] = await hall.db(hall.engine.reads.waiting_for, counter, limit)
     return result
 
@@ -88,6 +92,6 @@ async def waiting(
 @router.get("/{counter}/today")
 async def today(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
     """Today's count served at this window and its current ticket with waited/served seconds."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     result: dict[str, Any] = await hall.db(window_today, hall, counter)
     return result

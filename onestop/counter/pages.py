@@ -10,13 +10,17 @@ TEXTS and reaches the page as JSON; data is only ever put into the page as text.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from onestop.web import templating
 from onestop.web.access import MATRIX, csrf_token, resolve
+from onestop.web.deps import hall_of
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -140,7 +144,7 @@ def _render(request: Request, context: dict[str, Any], status_code: int = 200) -
                         cache="no-store")
 
 
-def _boot(hall: Any, principal: Any) -> dict[str, Any]:
+def _boot(hall: Hall, principal: Any) -> dict[str, Any]:
     config = hall.config
     return {
         "lang": "zh",
@@ -166,7 +170,7 @@ def _boot(hall: Any, principal: Any) -> dict[str, Any]:
 @router.get("/counter", response_class=HTMLResponse)
 async def counter_page(request: Request) -> Response:
     """The terminal; a window picker first when the signed-in clerk has not chosen a window."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     principal = await resolve(request)
     if principal.kind == "public":
         return RedirectResponse("/login?next=/counter", status_code=303)

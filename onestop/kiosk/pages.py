@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,7 +27,11 @@ from onestop.queue.appointments import CODE_ALPHABET, CODE_LENGTH
 from onestop.queue.errors import NotFound
 from onestop.web import templating, ticket_lookup
 from onestop.web.access import MATRIX, Forbidden, csrf_token, resolve
+from onestop.web.deps import hall_of
 from onestop.web.page_texts import LANGS, SHARED_TEXTS, page_lang
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -259,8 +263,8 @@ def format_wait(lang: str, seconds: float | None, zero_key: str = "wait_soon") -
     return fmt(lang, "wait_hours", h=minutes // 60, m=minutes % 60)
 
 
-def _hall(request: Request) -> Any:
-    return request.app.state.hall
+def _hall(request: Request) -> Hall:
+    return hall_of(request)
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
@@ -270,7 +274,7 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     return pages.render(request, name, context, status_code=status_code, cache=cache)
 
 
-def _boot(hall: Any, lang: str, **extra: Any) -> dict[str, Any]:
+def _boot(hall: Hall, lang: str, **extra: Any) -> dict[str, Any]:
     """What every page's script starts from (embedded as JSON, escaped by |tojson)."""
     config = hall.config
     return {

@@ -18,13 +18,16 @@ same rule, 张三 → 张*, 欧阳娜娜 → 欧***, Li Lei → L*.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from onestop.web import templating
 from onestop.web.deps import hall_of
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -112,7 +115,7 @@ def mask_name(name: str | None) -> str:
     return chars[0] + "*"
 
 
-def _boot(hall: Any, lang: str) -> dict[str, Any]:
+def _boot(hall: Hall, lang: str) -> dict[str, Any]:
     """What screen.js starts from (embedded as JSON, escaped by |tojson)."""
     config = hall.config
     return {

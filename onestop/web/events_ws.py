@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -17,6 +17,9 @@ from onestop.queue.errors import DomainError
 from onestop.web.access import resolve
 from onestop.web.deps import hall_of
 from onestop.web.hub import Closed, Subscription
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 CATCH_UP_LIMIT = 10_000
 
@@ -58,7 +61,7 @@ async def events(websocket: WebSocket) -> None:
             await reader
 
 
-async def _may_watch(websocket: WebSocket, hall: Any) -> bool:
+async def _may_watch(websocket: WebSocket, hall: Hall) -> bool:
     """Events carry only public facts (numbers, windows, counts), but a hall may keep its screen
     private: then a device token, a staff session or a ticket link is needed."""
     try:
@@ -77,7 +80,7 @@ async def _may_watch(websocket: WebSocket, hall: Any) -> bool:
     return True
 
 
-async def _catch_up(websocket: WebSocket, hall: Any, since: int | None) -> int:
+async def _catch_up(websocket: WebSocket, hall: Hall, since: int | None) -> int:
     if since is not None:
         missed = await hall.db(hall.engine.replay, since, CATCH_UP_LIMIT)
         if missed is not None:

@@ -4,17 +4,20 @@ and checked against the caller's device token, and the links a ticket answer car
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Path
 
 from onestop.queue.errors import NotFound
 from onestop.web.access import Forbidden, Principal
 
+if TYPE_CHECKING:
+    from onestop.hall import Hall
+
 KioskId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
-def find_kiosk(hall: Any, kiosk_id: str, principal: Principal | None = None) -> Any:
+def find_kiosk(hall: Hall, kiosk_id: str, principal: Principal | None = None) -> Any:
     """The configured kiosk (404 if none); with a principal, 403 unless it may act as it."""
     kiosk = hall.config.kiosk(kiosk_id)
     if kiosk is None:
@@ -24,7 +27,7 @@ def find_kiosk(hall: Any, kiosk_id: str, principal: Principal | None = None) -> 
     return kiosk
 
 
-def with_ticket_links(hall: Any, ticket: dict[str, Any]) -> dict[str, Any]:
+def with_ticket_links(hall: Hall, ticket: dict[str, Any]) -> dict[str, Any]:
     """Add the ticket's status page (the QR code's target) and its QR image to the answer."""
     ticket["status_url"] = f"{hall.base_url}/t/{ticket['token']}"
     ticket["qr_url"] = f"/t/{ticket['token']}/qr.svg"
