@@ -67,12 +67,13 @@ class LunchSchedule:
     # -- the problem, from who is present ---------------------------------------------------
 
     def problem(self, clerks: list[roster.ClerkToday]) -> LunchProblem | None:
-        """Today's planning problem: present clerks, seated ones fixed at their window."""
+        """Today's planning problem: present clerks, seated ones fixed at their window; one not
+        signed in yet may sit at any of their windows nobody sits at now."""
         config = self.config
         if not config.lunch.slots:
             return None
         present = roster.present(clerks)
-        seated = {c.seat for c in present if c.seat is not None}
+        seated = {c.seat for c in present if c.seat is not None} | roster.occupied(self.engine)
         allowed: dict[str, tuple[int, ...]] = {}
         for c in present:
             if c.seat is not None:
@@ -94,10 +95,12 @@ class LunchSchedule:
             log.info("no lunch problem today: %s", exc)
             return None
 
-    @staticmethod
-    def signature(clerks: list[roster.ClerkToday]) -> list[list[Any]]:
-        """Who is present and where they sit: a change means the rotation is planned again."""
-        return sorted([c.id, c.seat] for c in roster.present(clerks))
+    def signature(self, clerks: list[roster.ClerkToday]) -> list[list[Any]]:
+        """Who is present and where they sit (and which windows others occupy): a change means
+        the rotation is planned again."""
+        rota = sorted([c.id, c.seat] for c in roster.present(clerks))
+        others = roster.occupied(self.engine) - {c.seat for c in clerks if c.seat is not None}
+        return [*rota, ["*", sorted(others)]]
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -132,7 +135,7 @@ class LunchSchedule:
         old = self.plan_for(day)
         pins = self._pins(old, clerks, spans, now, row.lunch_pins or {})
         self.store_plan(day, clerks, pins, SCHEDULER)
-        return [f"lunch rotation planned for {len(wanted)} clerk(s)"]
+        return [f"lunch rotation planned for {len(wanted) - 1} clerk(s)"]
 
     def _pins(self, old: LunchPlan | None, clerks: list[roster.ClerkToday],
               spans: list[tuple[datetime, datetime]], now: datetime,

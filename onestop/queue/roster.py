@@ -55,6 +55,12 @@ def seats(conn: Connection) -> dict[str, int]:
     return {clerk: number for clerk, number in rows}
 
 
+def occupied(core: QueueEngine) -> set[int]:
+    """Windows somebody sits at now, rota or not (a supervisor may sit at one too)."""
+    with core.store.read() as conn:
+        return set(seats(conn).values())
+
+
 def today(core: QueueEngine, day: date | None = None) -> list[ClerkToday]:
     """Every configured clerk with today's attendance, seat and break."""
     when = day or core.time.service_day()
