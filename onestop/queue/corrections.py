@@ -41,6 +41,15 @@ if TYPE_CHECKING:
 _NUDGE = timedelta(microseconds=1)
 
 
+def _require_state(row: Row[Any], states: tuple[str, ...], zh: str, en: str) -> None:
+    """Refuse a correction that does not fit the ticket's state, in words the desk can act on:
+    "B003 当前为“已办结”，<zh>" / "ticket B003 is done; <en>"."""
+    if row.state not in states:
+        raise InvalidTransition(
+            f"{row.number} 当前为“{STATE_ZH[TicketState(row.state)]}”，{zh}",
+            f"ticket {row.number} is {row.state}; {en}", ticket=row.number)
+
+
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
@@ -99,11 +108,8 @@ class Corrections:
         places = core.config.corrections.requeue_places
         with core.unit(actor) as work:
             row = lock_ticket(work, ticket_id)
-            if row.state != TicketState.NO_SHOW.value:
-                raise InvalidTransition(
-                    f"{row.number} 当前为“{STATE_ZH[TicketState(row.state)]}”，只有过号的号票可以顺延",
-                    f"ticket {row.number} is {row.state}; only a no-show can go back in line",
-                    ticket=row.number)
+            _require_state(row, (TicketState.NO_SHOW.value,), "只有过号的号票可以顺延",
+                           "only a no-show can go back in line")
             if row.service_day != core.time.service_day(work.now):
                 raise Rejected(f"{row.number} 不是今天的号票，请重新取号",
                                f"ticket {row.number} is from another day; take a new ticket")
@@ -150,11 +156,8 @@ class Corrections:
             if found.counter is not None:
                 lock_counter(core, work, found.counter)
             row = lock_ticket(work, ticket_id)
-            if row.state not in (TicketState.WAITING.value, TicketState.CALLED.value):
-                raise InvalidTransition(
-                    f"{row.number} 当前为“{STATE_ZH[TicketState(row.state)]}”，不能取消",
-                    f"ticket {row.number} is {row.state} and can no longer be cancelled",
-                    ticket=row.number)
+            _require_state(row, (TicketState.WAITING.value, TicketState.CALLED.value), "不能取消",
+                           "it can no longer be cancelled")
             if row.state == TicketState.CALLED.value and row.counter != found.counter:
                 raise InvalidTransition(f"{row.number} 刚被其他窗口叫号，请刷新后重试",
                                         f"ticket {row.number} was just called elsewhere; retry")
@@ -185,11 +188,8 @@ class Corrections:
                            "give exactly one target: a service, a queue or a window")
         with core.unit(actor) as work:
             row = lock_ticket(work, ticket_id)
-            if row.state != TicketState.WAITING.value:
-                raise InvalidTransition(
-                    f"{row.number} 当前为“{STATE_ZH[TicketState(row.state)]}”，只能改派等候中的号票",
-                    f"ticket {row.number} is {row.state}; only a waiting ticket can be re-routed",
-                    ticket=row.number)
+            _require_state(row, (TicketState.WAITING.value,), "只能改派等候中的号票",
+                           "only a waiting ticket can be re-routed")
             service_id, target = core.tickets.transfer_target(work, row, to_service, to_queue,
                                                               to_counter, None)
             new_queue = core.service(service_id).queue

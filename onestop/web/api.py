@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from onestop.queue.errors import NotAtWindow
 from onestop.queue.states import Outcome, Priority
 from onestop.web.access import Forbidden, Principal, allow
 from onestop.web.deps import hall_of
@@ -223,8 +224,9 @@ async def heartbeat(counter: CounterNo, request: Request, who: AtWindow) -> dict
     if who.kind != "user":
         raise Forbidden("只有工作人员的终端可以在岗", "only a staff terminal can staff a window")
     if who.window != counter:
-        raise Forbidden(f"本终端未登录{counter}号窗口，请先选择窗口",
-                        f"this terminal is not signed in at window {counter}; choose it first")
+        raise NotAtWindow(f"本终端未登录{counter}号窗口，请先选择窗口",
+                          f"this terminal is not signed in at window {counter}; choose it first",
+                          counter=counter)
     result: dict[str, Any] = await hall.db(hall.engine.windows.heartbeat, counter,
                                            actor=who.actor)
     return result
