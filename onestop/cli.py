@@ -218,6 +218,8 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
         ("live events (websocket)", "/ws/events"),
     ):
         print(f"  {label:<24} {base}{path}")
+    print("  windows open when a clerk signs in at the counter terminal "
+          "(add clerks with `onestop user add NAME --role clerk`)")
     for line in today_lines(settings, config):
         print(line)
     sys.stdout.flush()
@@ -322,7 +324,7 @@ def cmd_status(settings: RuntimeSettings, config: HallConfig) -> int:
     engine = _engine(settings, config)
     print(f"{config.hall.name}  ({engine.time.local().strftime('%Y-%m-%d %H:%M')})")
     print(f"{'queue':<18}{'prefix':>7}{'waiting':>9}{'open windows':>14}{'est. wait':>11}")
-    for q in engine.queues():
+    for q in engine.reads.queues():
         est = q["estimated_wait_seconds"]
         est_text = "—" if est is None else f"{round(est / 60)} min"
         print(
@@ -330,12 +332,13 @@ def cmd_status(settings: RuntimeSettings, config: HallConfig) -> int:
             f"{est_text:>11}"
         )
     print()
-    print(f"{'window':<10}{'state':<10}{'ticket':<16}{'served today':>12}")
-    for c in engine.counters():
+    print(f"{'window':<10}{'state':<22}{'clerk':<12}{'ticket':<16}{'served today':>12}")
+    for c in engine.reads.counters(staff=True):
         ticket = c["ticket"]
         now = f"{ticket['number']} {ticket['state']}" if ticket else "—"
         state = c["state"] + (f" ({c['pause_reason']})" if c["pause_reason"] else "")
-        print(f"{c['name']:<10}{state:<10}{now:<16}{c['served_today']:>12}")
+        clerk = c["clerk_name"] or "—"
+        print(f"{c['name']:<10}{state:<22}{clerk:<12}{now:<16}{c['served_today']:>12}")
     engine.store.dispose()
     return 0
 

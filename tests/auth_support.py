@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from onestop.queue.clock import SystemClock
@@ -23,10 +24,10 @@ def _accounts(db_url: str) -> tuple[Accounts, Store]:
 
 
 def add_user(db_url: str, username: str, role: str, counters: list[int] | None = None,
-             password: str = PASSWORD) -> None:
+             password: str = PASSWORD, name: str | None = None) -> None:
     accounts, store = _accounts(db_url)
     try:
-        accounts.add_user(username, username, role, password, counters or [])
+        accounts.add_user(username, name or username, role, password, counters or [])
     finally:
         store.dispose()
 
@@ -64,3 +65,61 @@ async def sign_in_async(client: Any, username: str, password: str = PASSWORD) ->
     me: dict[str, Any] = response.json()
     client.headers["X-CSRF-Token"] = me["csrf_token"]
     return me
+
+
+def staff_windows(client: Any, *numbers: int) -> None:
+    """Clerks sit down at these windows (every configured one if none are given) in the hall
+    behind a TestClient: the set-up of a day already under way, so a supervisor's requests
+    act at windows somebody staffs (an unstaffed window calls nobody)."""
+    from engine_support import clerk_at
+
+    engine = client.app.state.hall.engine
+    for n in numbers or [c.number for c in engine.config.counters]:
+        engine.windows.sign_in(n, actor=clerk_at(n))
+
+
+def seat_clerks(db_url: str, base_url: str, *numbers: int) -> list[Any]:
+    """Clerks clerk<N> (accounts made here, each bound to window N) sign in over HTTP, so each
+    of these windows of a live server is staffed. Returns their signed-in httpx clients; close
+    them when done. A clerk bound to one window sits down there at sign-in."""
+    import httpx
+
+    clients = []
+    for n in numbers:
+        name = f"clerk{n}"
+        with contextlib.suppress(Exception):  # already made by an earlier call in this test
+            add_user(db_url, name, "clerk", [n])
+        client = httpx.Client(base_url=base_url, timeout=15)
+        me = sign_in(client, name)
+        assert me["window"] == n, me
+        clients.append(client)
+    return clients
+
+
+class OpenTerminals:
+    """Clerks signed in at windows of a live server whose terminals stay open: a background
+    thread sends each one's heartbeat every few seconds, as the counter page does, so the
+    windows stay staffed however long the test takes. `close()` stops it and signs nobody out
+    (the server's own sweep would unstaff the windows a minute later)."""
+
+    def __init__(self, db_url: str, base_url: str, *numbers: int, every: float = 10.0) -> None:
+        import threading
+
+        self.windows = list(numbers)
+        self.clients = seat_clerks(db_url, base_url, *numbers)
+        self._stop = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._beat, name="terminals", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._every):
+            for client, number in zip(self.clients, self.windows, strict=True):
+                with contextlib.suppress(Exception):  # a server restarting: next beat
+                    client.post(f"/api/counters/{number}/heartbeat")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        for client in self.clients:
+            client.close()

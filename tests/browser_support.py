@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_support import PASSWORD, add_device, add_user, sign_in
+from auth_support import PASSWORD, OpenTerminals, add_device, add_user, sign_in
 from live_server import CONFIG_DIR, LiveServer
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
@@ -105,6 +105,19 @@ class HallServer(LiveServer):
                  env: dict[str, str] | None = None) -> None:
         super().__init__(db_url, data_dir, config_dir=config_dir, env=env)
         self.kiosk_tokens: dict[str, str] = {}
+        self.terminals: list[OpenTerminals] = []
+
+    def seat(self, *windows: int) -> None:
+        """Clerks sit down at these windows (every window when none are given) and keep their
+        terminals open: the hall during a working day, which is what most page tests show."""
+        wanted = windows or tuple(range(1, 13))
+        self.terminals.append(OpenTerminals(self.db_url, self.base, *wanted))
+
+    def stop(self) -> None:
+        for terminals in self.terminals:
+            terminals.close()
+        self.terminals = []
+        super().stop()
 
     def enrol(self) -> None:
         """Before the first start: the staff accounts and one device per configured kiosk."""

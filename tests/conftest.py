@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from engine_support import EngineForTests
 
 from onestop.queue.bus import EventBus
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.clock import ManualClock
-from onestop.queue.engine import QueueEngine
 from onestop.queue.store import Store, migrate
 from onestop.settings import load_hall_config
 
@@ -93,10 +93,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def engine(db_url: str, config: HallConfig, clock: ManualClock) -> Iterator[QueueEngine]:
+def bare_engine(db_url: str, config: HallConfig, clock: ManualClock) -> Iterator[EngineForTests]:
+    """The engine of a hall where nobody has signed in at any window yet."""
     migrate(db_url)
     store = Store(db_url)
-    engine = QueueEngine(store, config, clock, EventBus())
+    engine = EngineForTests(store, config, clock, EventBus())
     engine.sync_counters()
     try:
         yield engine
@@ -105,7 +106,14 @@ def engine(db_url: str, config: HallConfig, clock: ManualClock) -> Iterator[Queu
 
 
 @pytest.fixture
-def always_open(engine: QueueEngine) -> QueueEngine:
+def engine(bare_engine: EngineForTests) -> EngineForTests:
+    """The engine with a clerk signed in at every window (see tests/engine_support.py)."""
+    bare_engine.staff()
+    return bare_engine
+
+
+@pytest.fixture
+def always_open(engine: EngineForTests) -> EngineForTests:
     """The engine of a hall that leaves issuing hours to its staff: for tests about numbering or
     load, which must be able to issue at midnight or ten thousand times."""
     from onestop.queue.calendar import HallCalendar

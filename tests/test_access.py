@@ -131,10 +131,17 @@ def test_clerk_acts_only_at_their_window(hall: dict[str, Any]) -> None:
     assert clerk.post("/api/counters/5/call-next").status_code == 200
     other = clerk.post("/api/counters/6/call-next")
     assert other.status_code == 403 and "5号窗口" in other.json()["message"]
-    # Moving to an assigned window works; an unassigned one is refused.
+    # Moving to an assigned window works once the resident at window 5 is seen to; an
+    # unassigned one is refused.
     assert clerk.post("/auth/window", json={"counter": 7}).status_code == 403
+    busy = clerk.post("/auth/window", json={"counter": 6})
+    assert busy.status_code == 409 and "请先办结或转出" in busy.json()["message"]
+    assert clerk.post("/api/counters/5/start").status_code == 200
+    assert clerk.post("/api/counters/5/finish", json={"outcome": "consultation"}).status_code == 200
     assert clerk.post("/auth/window", json={"counter": 6}).status_code == 200
     assert clerk.post("/api/counters/5/recall").status_code == 403
+    windows = {c["number"]: c for c in hall["clients"]["supervisor"].get("/api/counters").json()}
+    assert windows[5]["state"] == "unstaffed" and windows[6]["state"] == "open"
 
 
 def test_kiosk_device_issues_only_as_itself(hall: dict[str, Any]) -> None:

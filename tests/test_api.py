@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_support import add_user, sign_in
+from auth_support import add_user, sign_in, staff_windows
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,6 +29,7 @@ def client(
     settings = RuntimeSettings(db=db_url, data_dir=tmp_path, public_url="http://hall.test")
     add_user(db_url, "sup", "supervisor")
     with TestClient(create_app(settings, config, clock)) as c:
+        staff_windows(c)
         sign_in(c, "sup")
         yield c
 
@@ -75,6 +76,7 @@ def test_ticket_round_trip_over_http(client: TestClient) -> None:
     moved = ok(client.post("/api/counters/6/transfer", json={"counter": 9, "note": "会审"}))
     assert moved["ticket"]["number"] == "B002" and moved["ticket"]["target_counter"] == 9
     ok(client.post("/api/counters/9/call-next"))
+    ok(client.post("/api/counters/9/recall"))  # 过号 after a recall (or a minute)
     ok(client.post("/api/counters/9/no-show"))
     assert client.post("/api/counters/9/call-next").status_code == 204
     ok(client.post("/api/counters/9/pause", json={"reason": "午餐"}))

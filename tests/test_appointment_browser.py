@@ -41,6 +41,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallServer]:
     live = start_server(tmp_path_factory.mktemp("appointments"), NO_PRINTERS)
+    live.seat()  # a working day: a clerk at every window
     try:
         yield live
     finally:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from auth_support import sign_in_async
+from auth_support import seat_clerks, sign_in_async
 from live_server import LiveServer
 
 WAIT = 15.0
@@ -39,6 +39,7 @@ async def serve_one(http: httpx.AsyncClient, window: int) -> None:
 
 
 async def reconnect_scenario(server: LiveServer) -> None:
+    clerks = await asyncio.to_thread(seat_clerks, server.db_url, server.base, 5, 6)
     async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
         await sign_in_async(http, "sup")
         async with websockets.connect(server.ws) as ws:
@@ -81,6 +82,8 @@ async def reconnect_scenario(server: LiveServer) -> None:
             await issue(http, 1, "gas-payment")
             (after,) = await receive(ws, 1)
             assert after["seq"] == new["seq"] + 1
+    for clerk in clerks:
+        clerk.close()
 
 
 def test_reconnect_with_last_seq_misses_nothing(server: LiveServer) -> None:

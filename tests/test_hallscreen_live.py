@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from auth_support import sign_in
+from auth_support import seat_clerks, sign_in
 from live_server import LiveServer
 
 from onestop.signage.hallscreen.client import HallClient, apply_update
@@ -58,6 +58,7 @@ def finish(base: str, window: int) -> None:
 
 
 def test_client_shows_calls_and_survives_a_server_restart(server: LiveServer) -> None:
+    clerks = seat_clerks(server.db_url, server.base, 3, 7, 8)
     client = HallClient(server.base)
     model = ScreenModel()
     client.start()
@@ -103,3 +104,5 @@ def test_client_shows_calls_and_survives_a_server_restart(server: LiveServer) ->
                    "the paused window's note")
     finally:
         client.stop()
+        for clerk in clerks:
+            clerk.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_support import add_user, sign_in
+from auth_support import add_user, sign_in, staff_windows
 from fastapi.testclient import TestClient
 
 from onestop.app import create_app
@@ -44,6 +44,7 @@ def client(db_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[TestClie
                                printer_poll_seconds=60)
     add_user(db_url, "sup", "supervisor")
     with TestClient(create_app(settings, load_hall_config(config_dir), clock)) as c:
+        staff_windows(c)
         sign_in(c, "sup")
         yield c
 

@@ -72,6 +72,7 @@ def browser() -> Iterator[Browser]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallServer]:
     """One hall for the flow tests; they compare counts before and after, never absolutes."""
     live = start_server(tmp_path_factory.mktemp("kiosk"), EMULATED_AND_NONE)
+    live.seat()  # a working day: a clerk at every window, so the kiosk shows waits
     try:
         yield live
     finally:

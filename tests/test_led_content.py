@@ -93,3 +93,25 @@ def test_a_misspelt_placeholder_is_a_config_error() -> None:
 
     with pytest.raises(ValidationError, match=r"window_called: unknown placeholder\(s\) \['numbr'\]"):
         LedTexts(window_called="{numbr} 请到{window}")
+
+
+def test_a_window_nobody_sits_at_is_never_named_and_sends_residents_on(
+        config: HallConfig) -> None:
+    """Only windows 7 and 8 have a clerk (residency): an empty window's LED sends residents to
+    a staffed one, and no LED ever says "请到1号窗口" while nobody sits at window 1."""
+    state = LedHallState(config)
+    snapshot = {"counters": [_counter(n, "open" if n in (7, 8) else "unstaffed")
+                             for n in range(1, 13)]}
+    state.load(snapshot, [])
+    assert [line.text for line in state.window_content(1).lines] == ["暂停服务", "请到7号窗口"]
+    # Window 3 (social security): nobody anywhere serves its items.
+    assert [line.text for line in state.window_content(3).lines] == ["暂停服务", "暂无人员"]
+    # 8 pauses: 7 is now the only residency window, and 8's screen says so.
+    state.apply("counter.paused", {"counter": _counter(8, "paused", reason="午餐")})
+    assert state.window_content(8).lines[1].text == "请到7号窗口"
+    # 7's clerk leaves: 8 (paused) has nowhere to send anyone.
+    changed, _ = state.apply("counter.unstaffed", {"counter": _counter(7, "unstaffed")})
+    assert "8" in changed and "1" in changed
+    assert [line.text for line in state.window_content(8).lines] == ["暂停服务", "午餐"]
+    assert all("请到" not in line.text for n in range(1, 13)
+               for line in state.window_content(n).lines)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engine_support import KIOSK, clerk_at
 from socat_support import SocatPair, require_socat
 
 from onestop.drivers.led.linescreen_emulator import SerialScreenEmulator
@@ -98,8 +99,8 @@ def test_events_committed_by_another_instance_reach_the_screens(
     other_store = Store(db_url)
     other = QueueEngine(other_store, engine.config, clock, EventBus())  # its own bus: not ours
     try:
-        other.issue("residence-permit")
-        called = other.call_next(7)
+        other.tickets.issue("residence-permit", actor=KIOSK)
+        called = other.tickets.call_next(7, actor=clerk_at(7))
         assert called is not None
         _settled(signage, engine)
         assert signage.emulated_text("window-7") == f"{called['ticket']['number']} 请到7号窗口\n7号窗口"

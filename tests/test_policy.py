@@ -19,7 +19,7 @@ def serve_next(engine: QueueEngine, window: int) -> str | None:
     return str(called["ticket"]["number"])
 
 
-def test_window_priority_order_then_classes_then_fifo(
+def test_one_queue_is_first_come_first_served_whatever_the_item(
     engine: QueueEngine, config: HallConfig, clock: ManualClock
 ) -> None:
     order = config.counter_services(5)
@@ -36,8 +36,9 @@ def test_window_priority_order_then_classes_then_fifo(
     engine.issue(first_item)  # B005
     clock.advance(tick)
     calls = [serve_next(engine, 5) for _ in range(6)]
-    # The first item before the second; green, then appointment, then normal by issue time.
-    assert calls == ["B004", "B003", "B002", "B005", "B001", None]
+    # One line of residents (queue B, one number sequence): green, then appointment, then
+    # normal tickets by issue time. The window's item order never puts B002 before B001.
+    assert calls == ["B004", "B003", "B001", "B002", "B005", None]
 
 
 def test_streak_guard_lets_a_normal_ticket_through(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import httpx
-from auth_support import sign_in
+from auth_support import seat_clerks, sign_in
 from live_server import LiveServer
 
 
 def test_state_survives_sigkill(server: LiveServer) -> None:
+    clerks = seat_clerks(server.db_url, server.base, 5, 6, 9, 10)  # 10 covers 9 when it pauses
     with httpx.Client(base_url=server.base, timeout=10) as http:
         sign_in(http, "sup")
         tickets = [
@@ -33,6 +34,7 @@ def test_state_survives_sigkill(server: LiveServer) -> None:
         states = [http.get(f"/api/tickets/{t['token']}").json()["state"] for t in tickets]
         assert states == ["serving", "called", "waiting"]
         windows = {c["number"]: c for c in http.get("/api/counters").json()}
+        assert {windows[n]["clerk_id"] for n in (5, 6, 9)} == {"clerk5", "clerk6", "clerk9"}
         assert windows[5]["ticket"]["number"] == "B001"
         assert windows[6]["ticket"]["number"] == "B002"
         assert windows[9]["state"] == "paused" and windows[9]["pause_reason"] == "会议"
@@ -47,3 +49,5 @@ def test_state_survives_sigkill(server: LiveServer) -> None:
         assert http.post("/api/counters/6/call-next").status_code == 409
         queues = {q["id"]: q for q in http.get("/api/queues").json()}
         assert queues["civil-affairs"]["waiting"] == 2
+    for clerk in clerks:
+        clerk.close()

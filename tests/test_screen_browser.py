@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_support import add_device, add_user, sign_in
+from auth_support import OpenTerminals, add_device, add_user, sign_in
 from browser_support import (
     CHROMIUM,
     LANDSCAPE,
@@ -65,9 +65,11 @@ def make_server(workdir: Path, env: dict[str, str] | None = None) -> LiveServer:
 def server(tmp_path: Path) -> Iterator[LiveServer]:
     live = make_server(tmp_path / "hall")
     live.start()
+    terminals = OpenTerminals(live.db_url, live.base, *range(1, 13))  # a clerk at every window
     try:
         yield live
     finally:
+        terminals.close()
         live.stop()
 
 

@@ -40,6 +40,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def server(tmp_path: Any) -> Iterator[HallServer]:
     live = start_server(tmp_path, NO_PRINTERS)
+    live.seat()  # a working day: a clerk at every window
     try:
         yield live
     finally:

@@ -55,6 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallServer]:
     live.enrol()
     add_user(live.db_url, "liu", "clerk", counters=[1])  # 1号窗口 serves every item
     live.start()
+    live.seat(2)  # window 2 has its clerk: the counter transfers a resident there by name
     try:
         yield live
     finally:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from onestop.queue.errors import Rejected
 from onestop.web.access import Principal, allow
+from onestop.web.deps import hall_of
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -30,8 +34,8 @@ class NewDevice(BaseModel):
     kiosk: str | None = Field(None, max_length=64)
 
 
-def _hall(request: Request) -> Any:
-    return request.app.state.hall
+def _hall(request: Request) -> Hall:
+    return hall_of(request)
 
 
 @router.get("/users")

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import qrcode
 import qrcode.image.svg
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from onestop.kiosk.api import KioskId, _kiosk, _with_links
 from onestop.queue.appointments import AppointmentBook
 from onestop.web.access import Principal, allow
+from onestop.web.deps import hall_of
+from onestop.web.kiosk_tickets import KioskId, find_kiosk, with_ticket_links
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 Code = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9 -]+$",
                            description="The 8-character booking code")]
@@ -50,15 +54,15 @@ class CheckInRequest(Body):
 
 
 def book_of(request: Request) -> AppointmentBook:
-    book: AppointmentBook = request.app.state.hall.appointments
+    book: AppointmentBook = hall_of(request).appointments
     return book
 
 
-def _hall(request: Request) -> Any:
-    return request.app.state.hall
+def _hall(request: Request) -> Hall:
+    return hall_of(request)
 
 
-def _links(hall: Any, booking: dict[str, Any]) -> dict[str, Any]:
+def _links(hall: Hall, booking: dict[str, Any]) -> dict[str, Any]:
     booking["status_url"] = f"{hall.base_url}/a/{booking['code']}"
     booking["qr_url"] = f"/a/{booking['code']}/qr.svg"
     return booking
@@ -87,11 +91,13 @@ async def booking_slots(
 
 @router.post("/api/appointments", status_code=status.HTTP_201_CREATED)
 async def book_slot(
-    body: BookRequest, request: Request, _: Annotated[Principal, allow("appointment.book")]
+    body: BookRequest, request: Request,
+    principal: Annotated[Principal, allow("appointment.book")],
 ) -> dict[str, Any]:
     hall = _hall(request)
     booking: dict[str, Any] = await hall.db(
-        book_of(request).book, body.service, body.day, body.slot, body.phone, body.name)
+        book_of(request).book, body.service, body.day, body.slot, body.phone, body.name,
+        actor=principal.actor)
     return _links(hall, booking)
 
 
@@ -105,19 +111,20 @@ async def get_booking(
 
 @router.post("/api/appointments/{code}/cancel")
 async def cancel_booking(
-    code: Code, request: Request, _: Annotated[Principal, allow("appointment.manage")]
+    code: Code, request: Request, principal: Annotated[Principal, allow("appointment.manage")]
 ) -> dict[str, Any]:
     hall = _hall(request)
-    return _links(hall, await hall.db(book_of(request).cancel, code))
+    return _links(hall, await hall.db(book_of(request).cancel, code, actor=principal.actor))
 
 
 @router.post("/api/appointments/{code}/reschedule")
 async def reschedule_booking(
     code: Code, body: RescheduleRequest, request: Request,
-    _: Annotated[Principal, allow("appointment.manage")],
+    principal: Annotated[Principal, allow("appointment.manage")],
 ) -> dict[str, Any]:
     hall = _hall(request)
-    return _links(hall, await hall.db(book_of(request).reschedule, code, body.day, body.slot))
+    return _links(hall, await hall.db(book_of(request).reschedule, code, body.day, body.slot,
+                                      actor=principal.actor))
 
 
 @router.post("/api/kiosks/{kiosk}/check-in", status_code=status.HTTP_201_CREATED)
@@ -127,10 +134,11 @@ async def check_in(
 ) -> dict[str, Any]:
     """预约签到: the booking becomes an appointment ticket, printed like a kiosk ticket."""
     hall = _hall(request)
-    _kiosk(hall, kiosk, principal)
+    find_kiosk(hall, kiosk, principal)
     printing = body.print and kiosk in hall.kiosks.printers
-    result: dict[str, Any] = await hall.db(book_of(request).check_in, body.code, kiosk, printing)
-    ticket: dict[str, Any] = _with_links(hall, result["ticket"])
+    result: dict[str, Any] = await hall.db(book_of(request).check_in, body.code, kiosk, printing,
+                                           actor=principal.actor)
+    ticket: dict[str, Any] = with_ticket_links(hall, result["ticket"])
     if ticket.get("replayed") or not body.print:
         ticket["print"] = {"state": ticket["print_state"], "message": "", "message_en": ""}
     else:

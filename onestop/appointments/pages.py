@@ -1,7 +1,9 @@
 """The residents' booking pages: /book (choose item, day, slot, phone) and /a/{code} (one booking).
 
-They look like the kiosk's pages and reuse its base template, common.css and common.js; their
-own words live in TEXTS below and reach the browser inside the page as JSON, as on the kiosk.
+They look like the kiosk's pages: they extend the shared base template and not_found.html and
+load the shared common.css and common.js (onestop.web). Their own words live in TEXTS below, on
+top of the words the residents' pages share (onestop.web.page_texts), and reach the browser
+inside the page as JSON, as on the kiosk.
 """
 
 from __future__ import annotations
@@ -9,39 +11,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from onestop.kiosk import pages as kiosk_pages
 from onestop.queue.appointments import CODE_RE, normalise_code
 from onestop.queue.errors import NotFound
-from onestop.web.static_files import VersionedStatic
+from onestop.web import templating
+from onestop.web.deps import hall_of
+from onestop.web.page_texts import LANGS, SHARED_TEXTS, page_lang
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
+STATIC_URL = "/static/appointments"
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-templates = Jinja2Templates(
-    env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader([TEMPLATES_DIR, kiosk_pages.TEMPLATES_DIR]),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
-_own_static = VersionedStatic(STATIC_DIR, "/static/appointments").url
-
-
-def static_url(name: str) -> str:
-    """Our own files from /static/appointments, the shared ones (common.*) from the kiosk."""
-    return _own_static(name) if (STATIC_DIR / name).exists() else kiosk_pages.static_url(name)
-
-
-templates.env.globals["static_url"] = static_url
+pages = templating.room("appointments", TEMPLATES_DIR, STATIC_DIR, STATIC_URL)
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -142,7 +128,7 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def texts() -> dict[str, dict[str, str]]:
-    return {lang: {**kiosk_pages.TEXTS[lang], **TEXTS[lang]} for lang in kiosk_pages.LANGS}
+    return {lang: {**SHARED_TEXTS[lang], **TEXTS[lang]} for lang in LANGS}
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200
@@ -150,34 +136,36 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     lang = context.get("lang", "zh")
     all_texts = texts()
     context = {"t": all_texts[lang], "texts": all_texts, **context}
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(kiosk_pages.SECURITY_HEADERS)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pages.render(request, name, context, status_code=status_code, cache="no-store")
 
 
 def _boot(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
-    hall = request.app.state.hall
-    boot = kiosk_pages._boot(hall, lang, **extra)
-    boot["texts"] = texts()
-    return boot
+    """What appointments.js starts from (embedded as JSON, escaped by |tojson)."""
+    config = hall_of(request).config
+    return {
+        "lang": lang,
+        "texts": texts(),
+        "hall": {"name": config.hall.name, "name_en": config.hall.name_en,
+                 "timezone": config.hall.timezone},
+        **extra,
+    }
 
 
 @router.get("/book", response_class=HTMLResponse)
 async def book_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """预约服务 on a resident's phone: item → day → slot → phone → the code and its QR."""
-    hall = request.app.state.hall
-    lang = kiosk_pages._lang(lang)
-    return _page(request, "book.html", {"lang": lang, "hall": hall.config.hall,
-                                        "boot": _boot(request, lang, mode="book")})
+    hall = hall_of(request)
+    lang = page_lang(lang)
+    return _page(request, "appointments/book.html", {
+        "lang": lang, "hall": hall.config.hall, "boot": _boot(request, lang, mode="book")})
 
 
 @router.get("/a/{code}", response_class=HTMLResponse)
 async def appointment_page(code: str, request: Request, lang: str | None = None
                            ) -> HTMLResponse:
     """One booking (the confirmation QR points here): its state, cancel and reschedule."""
-    hall = request.app.state.hall
-    lang = kiosk_pages._lang(lang)
+    hall = hall_of(request)
+    lang = page_lang(lang)
     clean = normalise_code(code[:20])
     try:
         if not CODE_RE.match(clean):
@@ -189,6 +177,6 @@ async def appointment_page(code: str, request: Request, lang: str | None = None
             "hint_key": "appointment_not_found_hint", "links": [{"href": "/book",
                                                                  "label": TEXTS[lang]["book_title"]}],
             "detail": None}, status_code=404)
-    return _page(request, "appointment.html", {
+    return _page(request, "appointments/appointment.html", {
         "lang": lang, "hall": hall.config.hall,
         "boot": _boot(request, lang, mode="status", appointment=booking)})

@@ -7,12 +7,16 @@ signed in to; supervisors and admins may look at any window.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from onestop.queue.errors import NotFound
 from onestop.web.api import AtWindow, CounterNo
+from onestop.web.deps import hall_of
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 router = APIRouter(prefix="/api/counters", tags=["windows"])
 
@@ -23,7 +27,7 @@ def _seconds(later: datetime, earlier: str | None) -> int | None:
     return max(0, int((later - datetime.fromisoformat(earlier)).total_seconds()))
 
 
-def window_today(hall: Any, number: int) -> dict[str, Any]:
+def window_today(hall: Hall, number: int) -> dict[str, Any]:
     """The window's state, today's count served there and the ticket at it, with its timings.
 
     waited_seconds: from issue until the resident was called (fixed once called; a transferred
@@ -31,7 +35,7 @@ def window_today(hall: Any, number: int) -> dict[str, Any]:
     starts. served_seconds: since service started. All from the server's clock, so a terminal
     only adds its own elapsed time and never depends on the PC's clock."""
     now = hall.engine.time.now()
-    view = next((c for c in hall.engine.counters() if c["number"] == number), None)
+    view = next((c for c in hall.engine.reads.counters(staff=True) if c["number"] == number), None)
     if view is None:
         raise NotFound(f"没有{number}号窗口", f"unknown window {number}")
     ticket = view.get("ticket")
@@ -47,14 +51,25 @@ def window_today(hall: Any, number: int) -> dict[str, Any]:
             timing["since_called_seconds"] = _seconds(now, called)
         elif ticket["state"] == "serving":
             timing["served_seconds"] = _seconds(now, started)
+    clerk_id = view.get("clerk_id")
+    served = hall.engine.reads.served_by_clerk().get(clerk_id or "", {}) if clerk_id else {}
     return {
         "counter": number,
         "name": view["name"],
         "name_en": view["name_en"],
         "state": view["state"],
         "pause_reason": view["pause_reason"],
+        "pause_origin": view["pause_origin"],
         "services": view["services"],
         "served_today": view["served_today"],
+        # Who sits here and their own count today (they may have served at other windows).
+        "clerk": {"id": clerk_id, "name": view["clerk_name"],
+                  "served": {k: served.get(k, 0) for k in
+                             ("on_the_spot", "committed", "consultation", "served", "no_show")}}
+        if clerk_id else None,
+        # What the window may undo now (its last finish or no-show, for a short while).
+        "undo": {"action": view["last_action"], "at": view["last_action_at"]}
+        if view.get("last_action") else None,
         "ticket": ticket,
         **timing,
         "now": hall.engine.time.iso(now),
@@ -69,14 +84,14 @@ async def waiting(
     limit: Annotated[int, Query(ge=1, le=200)] = 200,
 ) -> list[dict[str, Any]]:
     """Waiting tickets this window may call, in calling order (for "call a specific ticket")."""
-    hall = request.app.state.hall
-    result: list[dict[str, Any]] = await hall.db(hall.engine.waiting_for, counter, limit)
+    hall = hall_of(request)
+    result: list[dict[str, Any]] = await hall.db(hall.engine.reads.waiting_for, counter, limit)
     return result
 
 
 @router.get("/{counter}/today")
 async def today(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
     """Today's count served at this window and its current ticket with waited/served seconds."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     result: dict[str, Any] = await hall.db(window_today, hall, counter)
     return result

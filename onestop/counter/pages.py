@@ -1,25 +1,26 @@
 """The clerk's counter terminal (窗口叫号终端) at GET /counter.
 
 A thin page: counter.js talks to the window routes (/api/counters/{n}/...), the reads in
-onestop.counter.api and the event stream, like any other client. It reuses the residents' pages'
-base template, common.css and common.js (API calls with the CSRF header, the reconnecting event
-stream). Every word the script says lives in TEXTS and reaches the page as JSON; data is only
-ever put into the page as text.
+onestop.counter.api and the event stream, like any other client. It extends the shared base
+template and loads the shared common.css, common.js (API calls with the CSRF header, the
+reconnecting event stream) and day.js from onestop.web. Every word the script says lives in
+TEXTS and reaches the page as JSON; data is only ever put into the page as text.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from onestop.kiosk import pages as kiosk_pages
+from onestop.web import templating
 from onestop.web.access import MATRIX, csrf_token, resolve
-from onestop.web.static_files import VersionedStatic
+from onestop.web.deps import hall_of
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -28,18 +29,8 @@ STATIC_URL = "/static/counter"
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-templates = Jinja2Templates(
-    env=jinja2.Environment(
-        # counter.html extends the residents' base.html (common.css, common.js, boot JSON).
-        loader=jinja2.ChoiceLoader([
-            jinja2.FileSystemLoader(TEMPLATES_DIR),
-            jinja2.FileSystemLoader(kiosk_pages.TEMPLATES_DIR),
-        ]),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
+# counter.html extends the shared base.html (common.css, common.js, boot JSON).
+pages = templating.room("counter", TEMPLATES_DIR, STATIC_DIR, STATIC_URL)
 
 PAUSE_REASONS = ("午餐", "会议", "后台办理")
 ROLE_NAMES = {"admin": "管理员", "supervisor": "值班主任", "clerk": "窗口工作人员",
@@ -96,41 +87,78 @@ TEXTS: dict[str, dict[str, str]] = {
         "window_choice_state_busy": "有号票",
         "queue_option": "{prefix} · {name}",
         "select_placeholder": "请选择…",
+        # Presence: a window is staffed while its clerk is signed in and the terminal is alive.
+        "counter_unstaffed": "暂无人员",
+        "clerk_on_duty": "在岗",
+        "clerk_signed_in": "已登录",
+        "unstaffed_here": "本窗口暂无人员在岗",
+        "staff_here": "在本窗口上岗",
+        "staffed_ok": "已在{window}上岗",
+        "unstaffed_by": "{window}已无人员在岗：{message}",
+        "window_left": "本浏览器已退出{window}，请重新选择窗口",
+        "presence_refused": "未能在岗：{message}",
+        "taken_over": "{window}现由{name}在岗，请重新选择窗口",
+        "window_choice_state_free": "暂无人员",
+        "window_choice_state_staffed": "{name}在岗",
+        "window_choice_state_mine": "您已在岗",
+        "window_choice_paused": "暂停：{reason}",
+        "transfer_unstaffed": "（暂无人员）",
+        # 过号 only after a fair chance; a confirmation that a second tap cannot answer.
+        "no_show_label": "过号",
+        "no_show_wait": "过号（{s}秒）",
+        "no_show_too_early": "{number} 刚叫号，请给群众到窗口的时间：叫号满{wait}秒（还需{left}秒）"
+                             "或重呼一次后，才能标记过号",
+        "noshow_title": "确认过号",
+        "noshow_question": "确认 {number} 过号？",
+        "noshow_facts": "已叫 {since} · 重呼 {recalls} 次",
+        "noshow_hint": "请确认群众确实未到窗口。过号后{undo}秒内可撤销。",
+        "noshow_ok": "确认过号",
+        "cancel": "取消",
+        # Undo: the window's last finish or no-show, for a short while.
+        "undo_finish": "撤销办结{number}（{s}秒）",
+        "undo_no_show": "撤销过号{number}（{s}秒）",
+        "undone_ok": "已撤销，{number} 回到本窗口",
+        # The clerk's own count today (they may have served at other windows too).
+        "mine_label": "本人今日",
+        "mine_none": "—",
+        "mine_counts": "已办 {served}：即办 {on_the_spot} · 承诺 {committed} · 咨询 {consultation}"
+                       " · 过号 {no_show}",
     },
     "en": {
         "html_lang": "en",
         "network_error": "Network problem: check the connection and try again",
         "server_error": "The system cannot do this right now: try again in a moment",
+        # The English twins the page shows beside the Chinese labels (lang="en" spans).
+        "staff_here": "Sit down here",
+        "noshow_title": "Confirm no-show",
+        "noshow_ok": "Mark no-show",
+        "cancel": "Cancel",
+        "mine_label": "Mine today",
     },
 }
 
 
-counter_static_url = VersionedStatic(STATIC_DIR, STATIC_URL).url
-
-
-templates.env.globals["static_url"] = kiosk_pages.static_url
-templates.env.globals["counter_static_url"] = counter_static_url
-
-
 def _render(request: Request, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    context = {"t": TEXTS["zh"], "lang": "zh", **context}
-    response = templates.TemplateResponse(request, "counter.html", context,
-                                          status_code=status_code)
-    response.headers.update(kiosk_pages.SECURITY_HEADERS)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    context = {"t": TEXTS["zh"], "t_en": TEXTS["en"], "lang": "zh", **context}
+    return pages.render(request, "counter/counter.html", context, status_code=status_code,
+                        cache="no-store")
 
 
-def _boot(hall: Any, principal: Any) -> dict[str, Any]:
+def _boot(hall: Hall, principal: Any) -> dict[str, Any]:
     config = hall.config
     return {
         "lang": "zh",
         "texts": TEXTS,
         "hall": {"name": config.hall.name, "name_en": config.hall.name_en,
                  "timezone": config.hall.timezone},
-        "me": {"name": principal.name, "role": principal.role,
+        "me": {"name": principal.name, "username": principal.username, "role": principal.role,
                "counters": list(principal.counters), "window": principal.window,
                "any_window": principal.role in ("admin", "supervisor")},
+        # Presence and corrections, as the hall configured them (the server enforces them;
+        # the page uses them to say so before a clerk presses).
+        "heartbeat_seconds": config.presence.heartbeat_seconds,
+        "no_show_after_seconds": config.corrections.no_show_after_seconds,
+        "undo_seconds": config.corrections.undo_seconds,
         "queues": [{"id": q.id, "prefix": q.prefix, "name": q.name, "name_en": q.name_en,
                     "services": config.queue_services(q.id)} for q in config.queues],
         "services": {s.id: {"name": s.name, "name_en": s.name_en, "queue": s.queue,
@@ -142,7 +170,7 @@ def _boot(hall: Any, principal: Any) -> dict[str, Any]:
 @router.get("/counter", response_class=HTMLResponse)
 async def counter_page(request: Request) -> Response:
     """The terminal; a window picker first when the signed-in clerk has not chosen a window."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     principal = await resolve(request)
     if principal.kind == "public":
         return RedirectResponse("/login?next=/counter", status_code=303)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import qrcode
 import qrcode.image.svg
 from fastapi import APIRouter, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from onestop.queue.errors import NotFound
 from onestop.queue.states import Priority
-from onestop.web.access import Forbidden, Principal, allow
+from onestop.web.access import Principal, allow
+from onestop.web.deps import hall_of
+from onestop.web.kiosk_tickets import KioskId, find_kiosk, with_ticket_links
 
-KioskId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+if TYPE_CHECKING:
+    from onestop.hall import Hall
+
 Token = Annotated[str, Path(min_length=1, max_length=64)]
 
 router = APIRouter(tags=["kiosk"])
@@ -37,23 +40,8 @@ class DeskIssue(BaseModel):
     request_id: str | None = Field(None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
-def _hall(request: Request) -> Any:
-    return request.app.state.hall
-
-
-def _kiosk(hall: Any, kiosk_id: str, principal: Principal | None = None) -> Any:
-    kiosk = hall.config.kiosk(kiosk_id)
-    if kiosk is None:
-        raise NotFound(f"没有这台取号机：{kiosk_id}", f"unknown kiosk {kiosk_id!r}")
-    if principal is not None and not principal.may_use_kiosk(kiosk_id):
-        raise Forbidden("本机的令牌属于另一台取号机", "this device token belongs to another kiosk")
-    return kiosk
-
-
-def _with_links(hall: Any, ticket: dict[str, Any]) -> dict[str, Any]:
-    ticket["status_url"] = f"{hall.base_url}/t/{ticket['token']}"
-    ticket["qr_url"] = f"/t/{ticket['token']}/qr.svg"
-    return ticket
+def _hall(request: Request) -> Hall:
+    return hall_of(request)
 
 
 @router.get("/api/kiosks")
@@ -71,7 +59,7 @@ async def kiosk_status(
 ) -> dict[str, Any]:
     """The kiosk page asks before offering "take a number": is my printer ready?"""
     hall = _hall(request)
-    _kiosk(hall, kiosk, principal)
+    find_kiosk(hall, kiosk, principal)
     result: dict[str, Any] = hall.kiosks.health(kiosk)
     return result
 
@@ -82,13 +70,14 @@ async def kiosk_issue(
     principal: Annotated[Principal, allow("kiosk.issue")],
 ) -> dict[str, Any]:
     hall = _hall(request)
-    _kiosk(hall, kiosk, principal)
+    find_kiosk(hall, kiosk, principal)
     key = f"{kiosk}:{body.request_id}" if body.request_id else None
     printing = kiosk in hall.kiosks.printers
     ticket: dict[str, Any] = await hall.db(
-        hall.engine.issue, body.service, Priority.NORMAL, None, "kiosk", kiosk, key, printing
+        hall.engine.tickets.issue, body.service, Priority.NORMAL, None, "kiosk", kiosk, key,
+        printing, actor=principal.actor,
     )
-    _with_links(hall, ticket)
+    with_ticket_links(hall, ticket)
     if ticket.get("replayed"):
         ticket["print"] = {"state": ticket["print_state"], "message": "", "message_en": ""}
     else:
@@ -98,19 +87,19 @@ async def kiosk_issue(
 
 @router.post("/api/desk/tickets", status_code=status.HTTP_201_CREATED)
 async def desk_issue(
-    body: DeskIssue, request: Request, _: Annotated[Principal, allow("desk.issue")]
+    body: DeskIssue, request: Request, principal: Annotated[Principal, allow("desk.issue")]
 ) -> dict[str, Any]:
     """首问责任岗: a green-channel ticket issued for a resident, with the reason recorded."""
     hall = _hall(request)
     if body.print_at is not None:
-        _kiosk(hall, body.print_at)
+        find_kiosk(hall, body.print_at)
     key = f"desk:{body.request_id}" if body.request_id else None
     printing = body.print_at is not None and body.print_at in hall.kiosks.printers
     ticket: dict[str, Any] = await hall.db(
-        hall.engine.issue, body.service, Priority.GREEN, body.reason, "desk", body.print_at,
-        key, printing,
+        hall.engine.tickets.issue, body.service, Priority.GREEN, body.reason, "desk",
+        body.print_at, key, printing, actor=principal.actor,
     )
-    _with_links(hall, ticket)
+    with_ticket_links(hall, ticket)
     if body.print_at and not ticket.get("replayed"):
         ticket["print"] = hall.kiosks.print_ticket(body.print_at, ticket, ticket["status_url"])
     return ticket
@@ -141,7 +130,7 @@ async def ticket_qr(
 ) -> Response:
     """The same QR code the ticket carries, for the screen when the paper does not come."""
     hall = _hall(request)
-    await hall.db(hall.engine.ticket_status, token)  # 404 for unknown tokens
+    await hall.db(hall.engine.reads.ticket_status, token)  # 404 for unknown tokens
     image = qrcode.make(f"{hall.base_url}/t/{token}", image_factory=qrcode.image.svg.SvgPathImage,
                         box_size=10, border=2)
     buffer = io.BytesIO()

@@ -6,26 +6,32 @@ lives in TEXTS below and reaches the browser inside the page as JSON, so the ser
 first view and the live updates say the same words. Data from the config or the API is escaped
 (Jinja autoescape here, textContent in the scripts); nothing is ever inserted as HTML.
 
-Static files are served by the application at /static/kiosk/ (see STATIC_DIR).
+Templates render in the one environment of onestop.web.templating (base.html and not_found.html
+are shared there); the kiosk's own static files are served at /static/kiosk/ (see STATIC_DIR),
+the shared scripts (common.js, day.js) at /static/web/. Security headers come from the
+application's middleware (onestop.web.security).
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import OperationalError
 
 from onestop.drivers.escpos.printer import MESSAGES as PRINTER_MESSAGES
 from onestop.queue.appointments import CODE_ALPHABET, CODE_LENGTH
 from onestop.queue.errors import NotFound
+from onestop.web import templating, ticket_lookup
 from onestop.web.access import MATRIX, Forbidden, csrf_token, resolve
-from onestop.web.static_files import VersionedStatic
+from onestop.web.deps import hall_of
+from onestop.web.page_texts import LANGS, SHARED_TEXTS, page_lang
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -34,27 +40,15 @@ STATIC_URL = "/static/kiosk"
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-templates = Jinja2Templates(
-    env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,  # every template, whatever its name
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
+pages = templating.room("kiosk", TEMPLATES_DIR, STATIC_DIR, STATIC_URL)
 
-LANGS = ("zh", "en")
-
-# One place for every word the pages say. {name} placeholders are filled by fmt() / Onestop.t().
-TEXTS: dict[str, dict[str, str]] = {
+# One place for every word the pages say (on top of the words the residents' pages share,
+# onestop.web.page_texts). {name} placeholders are filled by fmt() / Onestop.t().
+_OWN_TEXTS: dict[str, dict[str, str]] = {
     "zh": {
         "lang_zh": "中文",
         "lang_en": "English",
-        "html_lang": "zh-CN",
-        "network_error": "网络异常，请稍后重试或到咨询台",
-        "server_error": "系统暂时无法处理，请稍后重试或到咨询台",
         "retry": "重试",
-        "loading": "正在加载…",
         "wait_unknown": "暂无法估算",
         "wait_none": "无需等候",
         "wait_soon": "即将叫号",
@@ -73,13 +67,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "kiosk_label": "{name}",
         "home_prompt": "请选择办理事项类别",
         "items_count": "{n} 个事项",
-        "back": "返回",
         "home": "首页",
         "category_prompt": "请选择要办理的事项",
         "waiting_n": "等候 {n} 人",
-        "materials_title": "请携带以下材料",
         "materials_note": "一次性告知",
-        "no_materials": "无需携带材料",
         "people_waiting": "正在等候",
         "estimated_wait": "预计等候",
         "time_limit": "承诺时限",
@@ -150,11 +141,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "lang_zh": "中文",
         "lang_en": "English",
-        "html_lang": "en",
-        "network_error": "Network problem: please try again in a moment or go to the front desk",
-        "server_error": "The system cannot do this right now: please try again or go to the front desk",
         "retry": "Try again",
-        "loading": "Loading…",
         "wait_unknown": "Not available",
         "wait_none": "No wait",
         "wait_soon": "Any moment now",
@@ -172,13 +159,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "kiosk_label": "Kiosk {id}",
         "home_prompt": "Choose a category",
         "items_count": "{n} services",
-        "back": "Back",
         "home": "Home",
         "category_prompt": "Choose the service you need",
         "waiting_n": "{n} waiting",
-        "materials_title": "Please bring",
         "materials_note": "Everything you need, listed once",
-        "no_materials": "Nothing to bring",
         "people_waiting": "People waiting",
         "estimated_wait": "Estimated wait",
         "time_limit": "Committed time",
@@ -250,20 +234,17 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+TEXTS: dict[str, dict[str, str]] = {lang: {**SHARED_TEXTS[lang], **_OWN_TEXTS[lang]}
+                                    for lang in LANGS}
+
 # Green-channel reasons offered as quick buttons at the desk; the zh-CN label is what is recorded.
 DESK_REASONS = ("reason_elderly", "reason_disabled", "reason_pregnant", "reason_military",
                 "reason_other")
 
-SECURITY_HEADERS = {
-    # Scripts and styles come from our own static files only; data never becomes markup.
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
+# The desk also finds a ticket by its number and puts a missed one back in line (号票查询,
+# with the lookup the admin page shows: onestop.web.ticket_lookup).
+DESK_TEXTS: dict[str, dict[str, str]] = {lang: {**TEXTS[lang], **ticket_lookup.TEXTS[lang]}
+                                         for lang in LANGS}
 
 def fmt(lang: str, key: str, **values: Any) -> str:
     text = TEXTS[lang].get(key) or TEXTS["zh"][key]
@@ -282,31 +263,18 @@ def format_wait(lang: str, seconds: float | None, zero_key: str = "wait_soon") -
     return fmt(lang, "wait_hours", h=minutes // 60, m=minutes % 60)
 
 
-static_url = VersionedStatic(STATIC_DIR, STATIC_URL).url
-
-
-templates.env.globals["static_url"] = static_url
-
-
-def _hall(request: Request) -> Any:
-    return request.app.state.hall
-
-
-def _lang(value: str | None) -> str:
-    return value if value in LANGS else "zh"
+def _hall(request: Request) -> Hall:
+    return hall_of(request)
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
           cache: str = "no-cache") -> HTMLResponse:
     lang = context.get("lang", "zh")
     context = {"t": TEXTS[lang], "texts": TEXTS, **context}
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(SECURITY_HEADERS)
-    response.headers["Cache-Control"] = cache
-    return response
+    return pages.render(request, name, context, status_code=status_code, cache=cache)
 
 
-def _boot(hall: Any, lang: str, **extra: Any) -> dict[str, Any]:
+def _boot(hall: Hall, lang: str, **extra: Any) -> dict[str, Any]:
     """What every page's script starts from (embedded as JSON, escaped by |tojson)."""
     config = hall.config
     return {
@@ -345,7 +313,7 @@ async def kiosk_page(request: Request, k: str | None = None) -> HTMLResponse:
     boot = _boot(hall, "zh", kiosk={"id": kiosk.id, "name": kiosk.name},
                  day=hall.engine.calendar.plan(today).to_json(),
                  code={"alphabet": CODE_ALPHABET, "length": CODE_LENGTH})
-    return _page(request, "kiosk.html", {
+    return _page(request, "kiosk/kiosk.html", {
         "lang": "zh", "hall": hall.config.hall, "kiosk": kiosk, "boot": boot,
     })
 
@@ -354,11 +322,11 @@ async def kiosk_page(request: Request, k: str | None = None) -> HTMLResponse:
 async def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLResponse:
     """A ticket's live status on the resident's phone; the QR code on the ticket points here."""
     hall = _hall(request)
-    lang = _lang(lang)
+    lang = page_lang(lang)
     if len(token) > 64:
         return _not_found(request, lang, "ticket_not_found", "ticket_not_found_hint")
     try:
-        ticket = await hall.db(hall.engine.ticket_status, token)
+        ticket = await hall.db(hall.engine.reads.ticket_status, token)
     except NotFound:
         return _not_found(request, lang, "ticket_not_found", "ticket_not_found_hint")
     except OperationalError:
@@ -380,7 +348,7 @@ async def ticket_page(token: str, request: Request, lang: str | None = None) -> 
     }
     boot = _boot(hall, lang, token=token, ticket=ticket, counters=counters,
                  service={"name": service.name, "name_en": service.name_en} if service else None)
-    return _page(request, "status.html", {
+    return _page(request, "kiosk/status.html", {
         "lang": lang, "hall": hall.config.hall, "view": view, "boot": boot, "token": token,
     }, cache="no-store")
 
@@ -401,7 +369,8 @@ def _counter_text(lang: str, ticket: dict[str, Any], counters: dict[str, dict[st
 
 @router.get("/desk", response_class=HTMLResponse)
 async def desk_page(request: Request) -> Response:
-    """首问责任岗: green-channel tickets issued on a resident's behalf.
+    """首问责任岗: green-channel tickets issued on a resident's behalf, and 号票查询 (find a
+    ticket by its number; put a missed one back in line or cancel it).
 
     Only desk staff (and supervisors, admins) may open it; others are sent to sign in.
     """
@@ -411,6 +380,8 @@ async def desk_page(request: Request) -> Response:
         return RedirectResponse("/login?next=/desk", status_code=303)
     if principal.role not in MATRIX["desk.issue"]:
         raise Forbidden("您的账号无权使用首问服务台", "your account may not use the desk")
-    boot = _boot(hall, "zh", reasons=list(DESK_REASONS))
-    return _page(request, "desk.html", {"lang": "zh", "hall": hall.config.hall, "boot": boot,
-                                        "csrf_token": csrf_token(request)})
+    boot = _boot(hall, "zh", reasons=list(DESK_REASONS), texts=DESK_TEXTS)
+    return _page(request, "kiosk/desk.html", {
+        "lang": "zh", "hall": hall.config.hall, "boot": boot, "csrf_token": csrf_token(request),
+        "t": DESK_TEXTS["zh"], "texts": DESK_TEXTS, "lookup_script": ticket_lookup.script_url(),
+    })

@@ -25,6 +25,7 @@ from onestop.drivers.escpos.transports import (
     UsbTransport,
 )
 from onestop.kiosk.ticket_layout import build_ticket_receipt
+from onestop.queue.actors import DEVICE_WATCH
 from onestop.queue.catalogue import HallConfig, KioskDef, PrinterDef
 from onestop.queue.engine import QueueEngine
 
@@ -141,7 +142,8 @@ class KioskPrinters:
 
     def _printed(self, ticket_id: int, result: PrintResult) -> None:
         try:
-            self.engine.record_print(ticket_id, result.printed, result.state, result.message)
+            self.engine.tickets.record_print(ticket_id, result.printed, result.state,
+                                             result.message, actor=DEVICE_WATCH)
         except Exception:
             log.exception("could not record the print outcome of ticket %s", ticket_id)
 

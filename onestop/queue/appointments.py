@@ -3,181 +3,59 @@
 Capacity is enforced by the store, not by reading and then writing: each (item, slot) has one
 row in `appointment_slots`, and a booking raises its `booked` count with one conditional UPDATE
 (`… WHERE booked < capacity RETURNING booked`), so concurrent bookings can never overfill a slot
-on SQLite or PostgreSQL. Every change is one transaction with one ledger event, written through
-`QueueEngine.record`; events carry the phone number masked, never in full.
+on SQLite or PostgreSQL. Every change is one unit of work with one ledger event by its actor
+(the resident's phone is "public"); the booking code, which alone can cancel or move a booking,
+and the masked phone go to staff only, never onto the public stream.
+
+Check-in issues the appointment ticket and marks the booking in one transaction, so a cancel
+cannot slip in between and leave a ticket without its booking. A reschedule touches the two
+slot rows in a fixed order (by slot start), so two residents swapping slots never deadlock.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from onestop.queue.calendar import DayPlan, HallCalendar
-from onestop.queue.catalogue import ServiceItem
-from onestop.queue.engine import QueueEngine
+from onestop.queue.actors import SCHEDULER, Actor
+from onestop.queue.appointment_rules import (
+    CODE_ALPHABET,
+    CODE_ATTEMPTS,
+    CODE_LENGTH,
+    CODE_RE,
+    MAX_NAME,
+    STATE_ZH,
+    AppointmentState,
+    Slot,
+    SlotRules,
+    mask_phone,
+    new_code,
+    normalise_code,
+    normalise_phone,
+)
 from onestop.queue.errors import InvalidTransition, NotFound, Rejected
 from onestop.queue.states import Priority
-from onestop.queue.tables import appointment_slots, appointments
+from onestop.queue.store import upsert
+from onestop.queue.tables import appointment_slots, appointments, tickets
+from onestop.queue.views import ticket_view
 
-# No 0/O, 1/I/L: a code read aloud or typed on a kiosk keypad cannot be mistaken.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 8
-CODE_RE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-MAX_NAME = 50
-CODE_ATTEMPTS = 5
+__all__ = ["CODE_ALPHABET", "CODE_LENGTH", "CODE_RE", "AppointmentBook", "AppointmentState", "mask_phone",
+           "normalise_code", "normalise_phone"]
 
 
-class AppointmentState(StrEnum):
-    BOOKED = "booked"
-    CANCELLED = "cancelled"
-    CHECKED_IN = "checked_in"
-    NO_SHOW = "no_show"
+class AppointmentBook(SlotRules):
+    """Booking, changing and checking in appointments for one hall (blocking; run in hall.db).
 
+    The rules of days, slots and check-in windows are SlotRules' (appointment_rules.py)."""
 
-STATE_ZH = {
-    AppointmentState.BOOKED: "已预约",
-    AppointmentState.CANCELLED: "已取消",
-    AppointmentState.CHECKED_IN: "已签到",
-    AppointmentState.NO_SHOW: "已失约",
-}
-
-
-def normalise_phone(raw: str) -> str:
-    """A mainland mobile number without spaces or dashes; Rejected when it is not one."""
-    phone = re.sub(r"[\s-]", "", raw or "")
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    if not PHONE_RE.match(phone):
-        raise Rejected("手机号码格式不正确，请输入11位手机号",
-                       "the phone number is not valid: enter an 11-digit mainland mobile number")
-    return phone
-
-
-def mask_phone(phone: str) -> str:
-    """138****1234: enough for the resident to recognise, useless to anyone else."""
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
-
-
-def normalise_code(raw: str) -> str:
-    """Codes are typed by hand: ignore case, spaces and dashes."""
-    return re.sub(r"[\s-]", "", raw or "").upper()
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-@dataclass(frozen=True)
-class _Slot:
-    start: datetime
-    end: datetime
-
-
-class AppointmentBook:
-    """Booking, changing and checking in appointments for one hall (blocking; run in hall.db)."""
-
-    def __init__(self, engine: QueueEngine, calendar: HallCalendar) -> None:
-        self.engine = engine
-        self.calendar = calendar
-        self.defs = engine.config.appointments
-        self.tz = calendar.tz
-
-    # -- helpers ----------------------------------------------------------------------------
-
-    def _service(self, service_id: str) -> ServiceItem:
-        service = self.engine.config.service(service_id)
-        if service is None:
-            raise NotFound(f"没有这个事项：{service_id}", f"unknown service item {service_id!r}")
-        return service
-
-    def capacity(self, service_id: str) -> int:
-        return self.defs.capacity_by_service.get(service_id, self.defs.capacity)
-
-    def _bookable_service(self, service_id: str) -> ServiceItem:
-        service = self._service(service_id)
-        if self.capacity(service.id) <= 0:
-            raise Rejected(f"“{service.name}”暂不提供预约", f"{service.name_en} takes no bookings")
-        return service
-
-    def _local(self, instant: datetime) -> datetime:
-        return instant.astimezone(self.tz)
-
-    def _hm(self, instant: datetime) -> str:
-        return self._local(instant).strftime("%H:%M")
-
-    def _span(self, start: datetime, end: datetime) -> str:
-        return f"{self._hm(start)}-{self._hm(end)}"
-
-    def _grid(self, plan: DayPlan) -> list[_Slot]:
-        if plan.kind == "closed" or plan.opens_at is None or plan.closes_at is None:
-            return []
-        step = timedelta(minutes=self.defs.slot_minutes)
-        slots = []
-        start = plan.opens_at
-        while start + step <= plan.closes_at:
-            slots.append(_Slot(start, start + step))
-            start += step
-        return slots
-
-    def _open_plan(self, day: date, now: datetime) -> DayPlan:
-        """The day's plan if residents may book on it now; Rejected with the reason if not."""
-        today = self.engine.time.service_day(now)
-        if day < today:
-            raise Rejected(f"{day.isoformat()} 已过，请选择今天或以后的日期",
-                           f"{day.isoformat()} is in the past; choose today or a later day")
-        last = today + timedelta(days=self.defs.book_days_ahead)
-        if day > last:
-            raise Rejected(
-                f"只能预约 {self.defs.book_days_ahead} 天内的时段（至 {last.isoformat()}）",
-                f"bookings open {self.defs.book_days_ahead} days ahead (until {last.isoformat()})")
-        plan = self.calendar.plan(day)
-        if plan.kind == "closed":
-            raise Rejected(f"{day.isoformat()} {plan.label}，不办理业务，请选择其他日期",
-                           f"{day.isoformat()}: {plan.label_en}; choose another day")
-        return plan
-
-    def _slot_on(self, plan: DayPlan, slot_start: datetime | time, now: datetime) -> _Slot:
-        """The grid slot starting at `slot_start`, not yet begun; Rejected otherwise."""
-        if isinstance(slot_start, time):
-            if slot_start.tzinfo is not None:
-                slot_start = slot_start.replace(tzinfo=None)
-            instant = datetime.combine(plan.day, slot_start, tzinfo=self.tz)
-        elif slot_start.tzinfo is None:
-            raise Rejected("时段须带时区，例如 2026-11-26T10:00:00+08:00",
-                           "give the slot with its UTC offset, e.g. 2026-11-26T10:00:00+08:00")
-        else:
-            instant = slot_start
-        for slot in self._grid(plan):
-            if slot.start == instant:
-                if slot.start <= now:
-                    raise Rejected(f"{self._span(slot.start, slot.end)} 时段已开始，请选择以后的时段",
-                                   "this slot has already started; choose a later one")
-                return slot
-        raise Rejected(
-            f"{plan.day.isoformat()} 没有从 {self._hm(instant)} 开始的预约时段",
-            f"there is no slot starting at {self._hm(instant)} on {plan.day.isoformat()}")
-
-    def _insert(self) -> Any:
-        insert: Any
-        if self.engine.store.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert
-
-    def _take(self, conn: Connection, service_id: str, slot: _Slot) -> int:
+    def _take(self, conn: Connection, service_id: str, slot: Slot) -> int:
         """Raise the slot's count by one if below capacity, atomically; 409 when full."""
-        insert = self._insert()
+        insert = upsert(self.engine.store.dialect)
         conn.execute(
             insert(appointment_slots)
             .values(service_id=service_id, slot_start=slot.start, booked=0)
@@ -224,7 +102,7 @@ class AppointmentBook:
         en = f"this appointment is {state.value.replace('_', ' ')} and cannot be {action_en}"
         details: dict[str, Any] = {"state": state.value}
         if state is AppointmentState.CHECKED_IN and row.ticket_id is not None:
-            number = self.engine.ticket_by_id(int(row.ticket_id))["number"]
+            number = self.engine.reads.ticket_by_id(int(row.ticket_id))["number"]
             zh = f"该预约已签到，号码 {number}，不能{action_zh}"
             en = f"this appointment is already checked in as ticket {number}"
             details["ticket"] = number
@@ -250,9 +128,14 @@ class AppointmentBook:
             "ticket_id": row.ticket_id,
         }
 
-    def _change(self, type_: str, change: Callable[[Connection, datetime], dict[str, Any]]
-                ) -> dict[str, Any]:
-        return self.engine.record(type_, change)
+    def _change(self, type_: str, change: Callable[[Connection, datetime], dict[str, Any]],
+                actor: Actor) -> dict[str, Any]:
+        """One unit of work and its event; the code and phone go to staff only."""
+        with self.engine.unit(actor) as work:
+            view = change(work.conn, work.now)
+            work.event(type_, _public(view), ticket_id=view.get("ticket_id"),
+                       staff={"code": view["code"], "phone_masked": view["phone_masked"]})
+            return view
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -313,7 +196,7 @@ class AppointmentBook:
     # -- changes ----------------------------------------------------------------------------
 
     def book(self, service_id: str, day: date, slot_start: datetime | time, phone: str,
-             name: str | None = None) -> dict[str, Any]:
+             name: str | None = None, *, actor: Actor) -> dict[str, Any]:
         """Book one place in a slot; returns the booking with its code (shown once, in full)."""
         service = self._bookable_service(service_id)
         number = normalise_phone(phone)
@@ -334,13 +217,13 @@ class AppointmentBook:
 
         for attempt in range(CODE_ATTEMPTS):
             try:
-                return self._change("appointment.booked", change)
+                return self._change("appointment.booked", change, actor)
             except IntegrityError:  # a code collision (1 in 10^11): draw another
                 if attempt == CODE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def cancel(self, code: str) -> dict[str, Any]:
+    def cancel(self, code: str, *, actor: Actor) -> dict[str, Any]:
         """The resident gives the place back; the slot can be booked again."""
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
             row = self._lock(conn, code)
@@ -348,10 +231,12 @@ class AppointmentBook:
             self._free(conn, row.service_id, row.slot_start)
             return self.view(self._set(conn, row.id, now, state=AppointmentState.CANCELLED.value))
 
-        return self._change("appointment.cancelled", change)
+        return self._change("appointment.cancelled", change, actor)
 
-    def reschedule(self, code: str, day: date, slot_start: datetime | time) -> dict[str, Any]:
-        """Move a booking: take the new slot and free the old one in the same transaction."""
+    def reschedule(self, code: str, day: date, slot_start: datetime | time, *,
+                   actor: Actor) -> dict[str, Any]:
+        """Move a booking: take the new slot and free the old one in the same transaction, the
+        earlier slot's row first (lock order), so crossing reschedules never deadlock."""
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
             row = self._lock(conn, code)
             self._require_booked(row, "改约", "rescheduled")
@@ -359,8 +244,12 @@ class AppointmentBook:
             slot = self._slot_on(plan, slot_start, now)
             if slot.start == row.slot_start:
                 raise Rejected("新时段与原预约相同", "the new slot is the one already booked")
-            self._take(conn, row.service_id, slot)
-            self._free(conn, row.service_id, row.slot_start)
+            if slot.start < row.slot_start:
+                self._take(conn, row.service_id, slot)
+                self._free(conn, row.service_id, row.slot_start)
+            else:
+                self._free(conn, row.service_id, row.slot_start)
+                self._take(conn, row.service_id, slot)  # full: the unit rolls back the free
             moved = self._set(conn, row.id, now, service_day=day, slot_start=slot.start,
                               slot_end=slot.end)
             return {**self.view(moved), "from": {
@@ -368,7 +257,7 @@ class AppointmentBook:
                 "slot_start": self._local(row.slot_start).isoformat(),
                 "slot_end": self._local(row.slot_end).isoformat()}}
 
-        return self._change("appointment.rescheduled", change)
+        return self._change("appointment.rescheduled", change, actor)
 
     @staticmethod
     def _set(conn: Connection, appointment_id: int, now: datetime, **values: Any) -> Row[Any]:
@@ -377,59 +266,35 @@ class AppointmentBook:
             .values(updated_at=now, **values).returning(appointments)
         ).one()
 
-    def check_in(self, code: str, kiosk: str | None, print_requested: bool) -> dict[str, Any]:
-        """Turn a booking into an appointment-class ticket, within its check-in window.
-
-        The ticket's request_key is derived from the code, so if the booking could not be
-        marked after the ticket was issued (a crash, a lost connection), a retry gets the
-        same ticket instead of a second one."""
+    def check_in(self, code: str, kiosk: str | None, print_requested: bool, *,
+                 actor: Actor) -> dict[str, Any]:
+        """Turn a booking into an appointment-class ticket, within its check-in window, in one
+        transaction: the ticket ranks by its slot's start. The ticket's request key comes from
+        the code, so a ticket issued for this booking before (by an older version that wrote
+        them apart) is linked, never doubled."""
         booking = self.get(code)
-        with self.engine.store.read() as conn:
-            row = self._lock_read(conn, booking["code"])
-        self._require_booked(row, "签到", "checked in")
-        now = self.engine.time.now()
-        self._check_window(row, now)
-        ticket = self.engine.issue(
-            row.service_id, priority=Priority.APPOINTMENT, channel="appointment", kiosk=kiosk,
-            request_key=f"appointment:{row.code}", print_requested=print_requested,
-        )
-
-        def change(conn: Connection, now: datetime) -> dict[str, Any]:
-            current = self._lock(conn, row.code)
-            if current.state != AppointmentState.BOOKED.value:
-                self._require_booked(current, "签到", "checked in")
-            done = self._set(conn, current.id, now, state=AppointmentState.CHECKED_IN.value,
-                             ticket_id=ticket["id"])
-            return {**self.view(done), "ticket": ticket["number"]}
-
-        appointment = self._change("appointment.checked_in", change)
+        key = f"appointment:{booking['code']}"
+        with self.engine.unit(actor) as work:
+            row = self._lock(work.conn, booking["code"])
+            self._require_booked(row, "签到", "checked in")
+            earlier = work.conn.execute(
+                sa.select(tickets).where(tickets.c.request_key == key)).first()
+            if earlier is not None:
+                ticket = {**ticket_view(earlier, self.engine.config, self.engine.time),
+                          **self.engine.reads.position(work.conn, earlier),
+                          "token": earlier.token, "replayed": True}
+            else:
+                self._check_window(row, work.now)
+                ticket = self.engine.tickets.issue_in(
+                    work, row.service_id, priority=Priority.APPOINTMENT, channel="appointment",
+                    kiosk=kiosk, request_key=key, print_requested=print_requested,
+                    rank_at=row.slot_start)
+            done = self._set(work.conn, row.id, work.now,
+                             state=AppointmentState.CHECKED_IN.value, ticket_id=ticket["id"])
+            appointment = {**self.view(done), "ticket": ticket["number"]}
+            work.event("appointment.checked_in", _public(appointment), ticket_id=ticket["id"],
+                       staff={"code": row.code, "phone_masked": appointment["phone_masked"]})
         return {"appointment": appointment, "ticket": ticket}
-
-    @staticmethod
-    def _lock_read(conn: Connection, code: str) -> Row[Any]:
-        return conn.execute(sa.select(appointments).where(appointments.c.code == code)).one()
-
-    def _check_window(self, row: Row[Any], now: datetime) -> None:
-        opens = row.slot_start - timedelta(minutes=self.defs.early_minutes)
-        closes = row.slot_start + timedelta(minutes=self.defs.late_minutes)
-        span = self._span(row.slot_start, row.slot_end)
-        today = self.engine.time.service_day(now)
-        when = "" if row.service_day == today else f"{row.service_day.isoformat()} "
-        details = {"offer_normal_ticket": True, "service": row.service_id,
-                   "checkin_from": self._local(opens).isoformat(),
-                   "checkin_until": self._local(closes).isoformat()}
-        if now < opens:
-            raise InvalidTransition(
-                f"预约时段 {when}{span}，请于 {when}{self._hm(opens)} 后签到",
-                f"your appointment is {when}{span}; check-in opens at {when}{self._hm(opens)}",
-                reason="too_early", **details)
-        if now > closes:
-            raise InvalidTransition(
-                f"预约时段 {when}{span} 已过签到时间（{self._hm(closes)}），预约已失效，"
-                "可取普通号排队",
-                f"your appointment {when}{span} lapsed at {self._hm(closes)}; "
-                "you can take a normal ticket instead",
-                reason="too_late", **details)
 
     def mark_no_shows(self, now: datetime) -> int:
         """Bookings whose check-in window has ended without a check-in become no-shows."""
@@ -448,11 +313,17 @@ class AppointmentBook:
                 return self.view(self._set(conn, row.id, at,
                                            state=AppointmentState.NO_SHOW.value))
             try:
-                self._change("appointment.no_show", change)
+                self._change("appointment.no_show", change, SCHEDULER)
                 marked += 1
             except _Skip:
                 continue
         return marked
+
+
+def _public(view: dict[str, Any]) -> dict[str, Any]:
+    """A booking as the public stream may carry it: no code (it alone cancels or moves the
+    booking), no phone, not even masked."""
+    return {k: v for k, v in view.items() if k not in ("code", "phone_masked")}
 
 
 class _Skip(Exception):

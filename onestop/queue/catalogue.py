@@ -102,6 +102,27 @@ class CallingPolicy(Strict):
     )
 
 
+class PresenceDef(Strict):
+    """A window is staffed while its clerk's terminal is heard from: every action, and a
+    heartbeat the terminal sends while it is open. Silence longer than this unstaffs it."""
+
+    heartbeat_seconds: int = Field(60, ge=15, le=3600)
+
+
+class CorrectionsDef(Strict):
+    """How clerks and the desk correct mistakes at the windows.
+
+    - 过号 only after the resident has had a fair chance: called at least
+      `no_show_after_seconds` ago, or recalled once;
+    - the window's last finish or no-show can be undone for `undo_seconds`;
+    - a no-show put back in line (过号顺延) is placed `requeue_places` tickets after the head of
+      its queue."""
+
+    no_show_after_seconds: int = Field(60, ge=0, le=3600)
+    undo_seconds: int = Field(30, ge=0, le=600)
+    requeue_places: int = Field(3, ge=0, le=100)
+
+
 class TicketTemplate(Strict):
     """What the printed ticket says; the layout itself lives in onestop.kiosk.ticket_layout."""
 
@@ -209,6 +230,8 @@ class LedTexts(Strict):
 class HallConfig(Strict):
     hall: HallInfo
     policy: CallingPolicy = CallingPolicy()
+    presence: PresenceDef = PresenceDef()
+    corrections: CorrectionsDef = CorrectionsDef()
     ticket: TicketTemplate = TicketTemplate()
     kiosks: list[KioskDef] = Field(default_factory=list)
     led_buses: list[LedBusDef] = Field(default_factory=list)
@@ -234,6 +257,9 @@ class HallConfig(Strict):
 
     def kiosk(self, kiosk_id: str) -> KioskDef | None:
         return next((k for k in self.kiosks if k.id == kiosk_id), None)
+
+    def clerk(self, clerk_id: str) -> ClerkDef | None:
+        return next((c for c in self.clerks if c.id == clerk_id), None)
 
     def counter_services(self, number: int) -> list[str]:
         """The window's items in calling priority order, with "*" expanded to the catalogue order."""

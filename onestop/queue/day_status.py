@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from onestop.queue import roster
 from onestop.queue.calendar import DayPlan
 from onestop.queue.coverage import alternative_window
 from onestop.queue.day import HallDay
@@ -50,27 +51,44 @@ def phase(day: HallDay, plan: DayPlan, now: datetime, closed: bool) -> str:
     return "open"
 
 
-def lunch_view(day: HallDay, plan: DayPlan) -> dict[str, Any]:
+def lunch_view(day: HallDay, plan: DayPlan, staff: bool = False) -> dict[str, Any]:
+    """Today's rotation: which windows close in which slot (everyone), and for staff who eats
+    when, who sits where, who is absent, and why there is no rotation if there is none."""
     config = day.config
     rotation = day.lunch_plan(plan.day) if plan.kind == "working" else None
     spans = day.slot_spans(plan.day) if plan.kind == "working" else []
-    windows = [c.number for c in config.counters]
-    problem = day.lunch_problem
-    return {
+    clerks = roster.today(day.engine, plan.day)
+    seats = {c.id: c.seat for c in clerks if c.seat is not None}
+    closed: dict[str, list[int]] = {str(c.number): [] for c in config.counters}
+    if rotation is not None:
+        for clerk, slot in rotation.breaks.items():
+            seat = seats.get(clerk)
+            if seat is None:  # not signed in yet: where the plan seats them outside their slot
+                seat = next((w for s, seating in enumerate(rotation.seating) if s != slot
+                             for w, c in seating.items() if c == clerk), None)
+            if seat is not None and slot not in closed.setdefault(str(seat), []):
+                closed[str(seat)].append(slot)
+    view: dict[str, Any] = {
         "slots": [{"start": s.isoformat(), "end": e.isoformat(), "label": label}
                   for (s, e), label in zip(spans, config.lunch.slots, strict=False)],
         "countdown_minutes": config.lunch.countdown_minutes,
         "reason": config.lunch.reason,
-        "closed": ({str(n): [i for i in range(len(spans))
-                             if n in rotation.closed_windows(i, windows)] for n in windows}
-                   if rotation else {}),
-        "breaks": dict(rotation.breaks) if rotation else {},
-        "clerks": {c.id: c.name for c in config.clerks},
-        "seating": [{str(n): clerk for n, clerk in seats.items()} for seats in rotation.seating]
-        if rotation else [],
-        "problem": ({"service": problem.service, "message": problem.message_zh,
-                     "message_en": problem.message_en} if problem else None),
+        "closed": closed if rotation else {},
+        "problem": day.lunch_problem(plan.day) if plan.kind == "working" else None,
     }
+    if staff:
+        view.update({
+            "breaks": dict(rotation.breaks) if rotation else {},
+            "clerks": {c.id: c.name for c in clerks},
+            "seating": [{str(n): clerk for n, clerk in seats_.items()}
+                        for seats_ in rotation.seating] if rotation else [],
+            "roster": [{"id": c.id, "name": c.name, "absent": c.absent, "seat": c.seat,
+                        "counters": list(c.counters), "marked_by": c.marked_by,
+                        "break_started_at": (day.engine.time.iso(c.break_started_at)
+                                             if c.break_started_at else None)}
+                       for c in clerks],
+        })
+    return view
 
 
 def day_status(day: HallDay) -> dict[str, Any]:
@@ -93,6 +111,8 @@ def day_status(day: HallDay) -> dict[str, Any]:
         windows.append({
             "number": row.number, "name": definition.name, "name_en": definition.name_en,
             "state": row.state, "pause_reason": row.pause_reason,
+            "staffed": row.state != CounterState.UNSTAFFED.value,
+            "clerk_name": row.clerk_name if row.state != CounterState.UNSTAFFED.value else None,
             "pause_until": engine.time.iso(row.pause_until) if row.pause_until else None,
             "pending_pause": row.pending_pause, "alternative": alternative,
             "alternative_name": other.name if other else None,
@@ -107,7 +127,7 @@ def day_status(day: HallDay) -> dict[str, Any]:
         "phase_label": PHASES[current][0],
         "phase_label_en": PHASES[current][1],
         "check_in_only": plan.kind == "appointments",
-        "issuing": engine.issuing(),
+        "issuing": engine.tickets.issuing(),
         "lunch": lunch_view(day, plan),
         "windows": windows,
         "next_open": later.to_json() if later else None,

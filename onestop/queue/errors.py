@@ -50,3 +50,18 @@ class HallClosed(DomainError):
 
     status = 409
     code = "issuing_closed"
+
+
+class NotStaffed(DomainError):
+    """Nobody is signed in at the window: it cannot call, and residents cannot be sent there."""
+
+    status = 409
+    code = "not_staffed"
+
+
+class NotAtWindow(DomainError):
+    """The clerk is no longer the one signed in at this window (they moved, or were replaced
+    after their terminal went silent): their terminal must choose a window again."""
+
+    status = 409
+    code = "not_at_window"

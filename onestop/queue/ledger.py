@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from onestop.queue.actors import LEGACY, Actor
 from onestop.queue.tables import events, ledger_head
 
 _BUMP = sa.update(ledger_head).where(ledger_head.c.id == 1).values(seq=ledger_head.c.seq + 1)
@@ -26,9 +27,15 @@ class Event:
     type: str
     at: datetime
     data: dict[str, Any] = field(default_factory=dict)
+    actor: Actor = LEGACY
+    ticket_id: int | None = None
+    staff: dict[str, Any] | None = None
 
     def wire(self, tz: tzinfo) -> dict[str, Any]:
-        """The one message shape every client sees: {"seq", "type", "at", "data"}."""
+        """The one message shape every client sees: {"seq", "type", "at", "data"}.
+
+        The actor is not part of it: the stream reaches public screens, and who did what is for
+        staff (a ticket's history)."""
         return {
             "seq": self.seq,
             "type": self.type,
@@ -37,11 +44,22 @@ class Event:
         }
 
 
-def append(conn: Connection, type_: str, at: datetime, data: dict[str, Any]) -> Event:
-    """Write one event; call it last in the transaction so the head row is locked briefly."""
+def append(conn: Connection, type_: str, at: datetime, data: dict[str, Any], actor: Actor,
+           ticket_id: int | None = None, staff: dict[str, Any] | None = None) -> Event:
+    """Write one event; call it last in the transaction so the head row is locked briefly.
+
+    `data` is what every audience may see; `staff` what only staff may (reasons, notes)."""
     seq = conn.execute(_BUMP.returning(ledger_head.c.seq)).scalar_one()
-    conn.execute(sa.insert(events).values(seq=seq, type=type_, at=at, data=data))
-    return Event(seq=seq, type=type_, at=at, data=data)
+    conn.execute(sa.insert(events).values(seq=seq, type=type_, at=at, data=data,
+                                          actor=actor.to_json(), ticket_id=ticket_id,
+                                          staff=staff))
+    return Event(seq=seq, type=type_, at=at, data=data, actor=actor, ticket_id=ticket_id,
+                 staff=staff)
+
+
+def _event(row: Any) -> Event:
+    return Event(seq=row.seq, type=row.type, at=row.at, data=row.data,
+                 actor=Actor.from_json(row.actor), ticket_id=row.ticket_id, staff=row.staff)
 
 
 def head(conn: Connection) -> int:
@@ -54,6 +72,11 @@ def after(
     query = sa.select(events).where(events.c.seq > since).order_by(events.c.seq).limit(limit)
     if upto is not None:
         query = query.where(events.c.seq <= upto)
-    return [
-        Event(seq=row.seq, type=row.type, at=row.at, data=row.data) for row in conn.execute(query)
-    ]
+    return [_event(row) for row in conn.execute(query)]
+
+
+def of_ticket(conn: Connection, ticket_id: int, limit: int = 500) -> list[Event]:
+    """Every event about one ticket, oldest first (its history)."""
+    query = (sa.select(events).where(events.c.ticket_id == ticket_id)
+             .order_by(events.c.seq).limit(limit))
+    return [_event(row) for row in conn.execute(query)]

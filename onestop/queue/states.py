@@ -47,8 +47,27 @@ OUTCOME_ZH = {
 
 
 class CounterState(StrEnum):
+    """A window is open only while a clerk sits there (staffed); paused is staffed but not
+    calling; unstaffed means nobody is signed in at it, or their terminal has gone silent."""
+
     OPEN = "open"
     PAUSED = "paused"
+    UNSTAFFED = "unstaffed"
+
+
+COUNTER_STATE_ZH = {
+    CounterState.OPEN: "服务中",
+    CounterState.PAUSED: "暂停服务",
+    CounterState.UNSTAFFED: "暂无人员",
+}
+
+
+class PauseOrigin(StrEnum):
+    """Who paused a window: the scheduler resumes only the pauses it started itself."""
+
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    SCHEDULER = "scheduler"
 
 
 STATE_ZH = {

@@ -106,6 +106,17 @@ class Store:
             self.reader.dispose()
 
 
+def upsert(dialect: str) -> Any:
+    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL spell it the same way)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def migrate(url: str) -> None:
     """Bring the schema to the newest Alembic revision (idempotent; safe on every start)."""
     from alembic import command

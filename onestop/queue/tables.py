@@ -61,6 +61,8 @@ tickets = sa.Table(
     sa.Column("reason", sa.String(200)),
     sa.Column("channel", sa.String(32), nullable=False, server_default="kiosk"),
     sa.Column("state", sa.String(16), nullable=False),
+    # The instant the ticket ranks by in its queue: the issue time for walk-ins (kept through
+    # transfers), the slot start for appointments, later after a 过号顺延 (back in line).
     sa.Column("sort_at", UTCDateTime, nullable=False),
     sa.Column("issued_at", UTCDateTime, nullable=False),
     sa.Column("called_at", UTCDateTime),
@@ -79,6 +81,11 @@ tickets = sa.Table(
     sa.Column("request_key", sa.String(100), unique=True),
     sa.Column("print_state", sa.String(16), nullable=False, server_default="none"),
     sa.Column("printed_at", UTCDateTime),
+    # The clerk (user name) who called the ticket last, then who finished it: per-clerk counts.
+    sa.Column("clerk_id", sa.String(64)),
+    sa.Column("requeue_count", sa.Integer, nullable=False, server_default="0"),
+    # Why staff cancelled or closed the ticket (a bulk close at day's end, a correction).
+    sa.Column("closed_reason", sa.String(200)),
     sa.UniqueConstraint("service_day", "prefix", "seq_no"),
     sa.Index("ix_tickets_waiting", "state", "queue_id", "priority_rank", "sort_at"),
     sa.Index("ix_tickets_served", "queue_id", "finished_at"),
@@ -100,13 +107,30 @@ counters = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("pause_reason", sa.String(100)),
     sa.Column("current_ticket_id", BigId),
+    # Presence: who sits at the window (user name and display name), since when, and when their
+    # terminal was last heard from; no clerk means the window is unstaffed.
     sa.Column("clerk_id", sa.String(64)),
+    sa.Column("clerk_name", sa.String(100)),
+    sa.Column("staffed_at", UTCDateTime),
+    sa.Column("seen_at", UTCDateTime),
+    # Who sat here last and why they left (signed_out, switched, lost, replaced): only a clerk
+    # whose terminal went silent sits down again by itself when it comes back.
+    sa.Column("last_clerk_id", sa.String(64)),
+    sa.Column("unstaffed_reason", sa.String(16)),
     sa.Column("priority_streak", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # A pause asked for while a resident is at the window (lunch): it starts when they leave.
     sa.Column("pending_pause", sa.String(100)),
     # When a scheduled pause (lunch) ends, for the clerk's countdown and the automatic resume.
     sa.Column("pause_until", UTCDateTime),
+    # Who started the pause (clerk, supervisor, scheduler): the scheduler resumes only its own.
+    sa.Column("pause_origin", sa.String(16)),
+    # A pending break's length: when it starts late (the clerk was serving), it still lasts this.
+    sa.Column("pending_minutes", sa.Integer),
+    # The window's last finish or no-show, which the clerk may undo for a short while.
+    sa.Column("last_ticket_id", BigId),
+    sa.Column("last_action", sa.String(16)),
+    sa.Column("last_action_at", UTCDateTime),
 )
 
 ledger_head = sa.Table(
@@ -123,6 +147,13 @@ events = sa.Table(
     sa.Column("type", sa.String(40), nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
+    # Who caused it ({"kind", "id", "name", "role"}); kept for staff, never on the public wire.
+    sa.Column("actor", sa.JSON),
+    # The ticket the event is about, so a ticket's history is one indexed read.
+    sa.Column("ticket_id", BigId),
+    # What only staff may read (a reason, a clerk's note): never on the public wire.
+    sa.Column("staff", sa.JSON),
+    sa.Index("ix_events_ticket", "ticket_id", "seq"),
 )
 
 users = sa.Table(
@@ -203,5 +234,24 @@ hall_days = sa.Table(
     sa.Column("closed_at", UTCDateTime),
     sa.Column("lunch_plan", sa.JSON),
     sa.Column("summary", sa.JSON),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Why the day runs without a rotation ({"service", "message", "message_en"}), for /admin.
+    sa.Column("lunch_problem", sa.JSON),
+    # Breaks a supervisor fixed ({clerk: slot}): re-planning keeps them.
+    sa.Column("lunch_pins", sa.JSON),
+)
+
+# Who is at work today: a supervisor marks a clerk absent (or present again); the lunch
+# rotation is planned from the present ones. `break_started_at` records that the clerk has had
+# today's break, so it is neither offered twice nor resumed by anyone but its owner.
+clerk_days = sa.Table(
+    "clerk_days",
+    metadata,
+    sa.Column("service_day", sa.Date, primary_key=True),
+    sa.Column("clerk_id", sa.String(64), primary_key=True),
+    sa.Column("absent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("marked_by", sa.String(100)),
+    sa.Column("marked_at", UTCDateTime),
+    sa.Column("break_started_at", UTCDateTime),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )

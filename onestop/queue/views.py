@@ -46,17 +46,23 @@ def ticket_view(row: Row[Any], config: HallConfig, time: HallTime) -> dict[str, 
         "finished_at": _iso(time, row.finished_at),
         "kiosk": row.kiosk,
         "print_state": row.print_state,
+        "requeue_count": row.requeue_count,
     }
 
 
 def counter_view(row: Row[Any], config: HallConfig) -> dict[str, Any]:
+    """A window as every audience may see it: its state and, while staffed, the clerk's display
+    name (halls show it at the window); never the clerk's account name."""
     definition = config.counter(row.number)
     return {
         "number": row.number,
         "name": definition.name if definition else str(row.number),
         "name_en": definition.name_en if definition else str(row.number),
         "state": row.state,
+        "staffed": row.state != "unstaffed",
+        "clerk_name": row.clerk_name if row.state != "unstaffed" else None,
         "pause_reason": row.pause_reason,
+        "pause_origin": row.pause_origin,
         "current_ticket_id": row.current_ticket_id,
         "services": config.counter_services(row.number),
         "pending_pause": row.pending_pause,

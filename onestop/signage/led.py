@@ -107,7 +107,7 @@ class LedSignage:
             if line is not None:
                 self.boards.append(_Board(board, line, make_encoder(bus_defs[board.bus], board)))
         self._unsubscribe = self.engine.bus.subscribe(self._inbox.put)
-        snapshot = self.engine.snapshot()
+        snapshot = self.engine.reads.snapshot()
         from onestop.signage.notices import NoticeBoard
 
         self.state.load(snapshot, NoticeBoard(self.engine).showing())

@@ -5,7 +5,8 @@ which screens changed; `window_content` and `hall_content` are the templates:
 
 - a window's screen: "A012 请到3号窗口" while the resident is called, "A012 正在办理" while being
   served, the window's name when it waits for the next call, "暂停服务" with "请到Y号窗口"
-  (an open window for the same items) while it is paused;
+  (an open window for the same items) while it is paused or nobody sits there (暂无人员), so the
+  LED never sends a resident to an empty window;
 - the hall board: the latest call, waiting counts per queue (scrolling) and the first notice
   showing now (scrolling).
 """
@@ -25,7 +26,8 @@ HALL_BOARD = "hall"
 @dataclass
 class WindowNow:
     number: int
-    paused: bool = False
+    paused: bool = False  # paused, or nobody sits there: either way it calls nobody
+    unstaffed: bool = False
     pause_reason: str | None = None
     ticket_id: int | None = None
     ticket_number: str | None = None
@@ -97,8 +99,9 @@ class LedHallState:
             self._set_notices(data.get("notices") or [])
             if self.notice != before:
                 changed.add(HALL_BOARD)
-        if type_ in ("counter.paused", "counter.resumed"):
-            # Another window's pause changes where a paused window sends its residents.
+        if type_ in ("counter.paused", "counter.resumed", "counter.staffed",
+                     "counter.unstaffed"):
+            # Another window opening or closing changes where a closed window sends residents.
             changed.update(str(w.number) for w in self.windows.values() if w.paused)
         return changed, urgent
 
@@ -106,13 +109,14 @@ class LedHallState:
         window = self.windows.get(view.get("number"))  # type: ignore[arg-type]
         if window is None:
             return False
-        before = (window.paused, window.pause_reason, window.ticket_id)
-        window.paused = view.get("state") == "paused"
-        window.pause_reason = view.get("pause_reason")
+        before = (window.paused, window.unstaffed, window.pause_reason, window.ticket_id)
+        window.unstaffed = view.get("state") == "unstaffed"
+        window.paused = view.get("state") in ("paused", "unstaffed")
+        window.pause_reason = "暂无人员" if window.unstaffed else view.get("pause_reason")
         if view.get("current_ticket_id") is None and "current_ticket_id" in view:
             window.ticket_id = window.ticket_number = None
             window.serving = False
-        return before != (window.paused, window.pause_reason, window.ticket_id)
+        return before != (window.paused, window.unstaffed, window.pause_reason, window.ticket_id)
 
     @staticmethod
     def _seat(window: WindowNow, ticket: dict[str, Any]) -> None:
@@ -130,7 +134,8 @@ class LedHallState:
         return counter.name if counter else f"{number}号窗口"
 
     def alternative(self, number: int) -> int | None:
-        """The open window a paused one sends its residents to (the hall-wide rule)."""
+        """The open window a closed one sends its residents to (the hall-wide rule): never one
+        paused or without a clerk."""
         open_now = {w.number for w in self.windows.values() if not w.paused}
         return alternative_window(self.config, open_now, number)
 

@@ -1,8 +1,8 @@
 """Public notices (政务信息公开) for the hall screen's marquee, and their JSON API.
 
 A notice shows while it is active and its window [starts_at, ends_at) holds (an open end on
-either side when null), in `position` order. Every change goes through QueueEngine.record as one
-`notice.changed` ledger event whose data carries the list showing after the change, so every
+either side when null), in `position` order. Every change is one unit of work by its actor
+(QueueEngine.unit) with one `notice.changed` ledger event whose data carries the list showing after the change, so every
 screen in the hall redraws its marquee from the event alone:
 
     {"notices": [<public notice>, ...], "change": {"action": "created", "id": 7}}
@@ -30,10 +30,12 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy.engine import Connection, Row
 
+from onestop.queue.actors import Actor
 from onestop.queue.engine import QueueEngine
 from onestop.queue.errors import NotFound, Rejected
 from onestop.queue.tables import notices
 from onestop.web.access import MATRIX, Forbidden, Principal, Unauthorized, allow
+from onestop.web.deps import hall_of
 
 EVENT_TYPE = "notice.changed"
 MAX_ID = 2**63 - 1  # BIGINT on PostgreSQL: a larger id is "not found", not a driver error
@@ -223,8 +225,8 @@ class NoticeBoard:
             "active": notice.active,
         }
 
-    def _record(self, action: str, write: Callable[[Connection, datetime], Row[Any] | int]
-                ) -> dict[str, Any] | None:
+    def _record(self, action: str, write: Callable[[Connection, datetime], Row[Any] | int],
+                actor: Actor) -> dict[str, Any] | None:
         """Run `write` and log one notice.changed event with the list showing afterwards.
         Returns the changed notice's editor view (None when it was deleted)."""
         result: dict[str, Any] = {}
@@ -239,11 +241,13 @@ class NoticeBoard:
             return {"notices": self._showing(conn, now),
                     "change": {"action": action, "id": notice_id}}
 
-        self.engine.record(EVENT_TYPE, change)
+        with self.engine.unit(actor) as work:
+            work.event(EVENT_TYPE, change(work.conn, work.now))
         return result.get("view")
 
-    def create(self, notice: NoticeIn, by: str) -> dict[str, Any]:
+    def create(self, notice: NoticeIn, actor: Actor) -> dict[str, Any]:
         values = self._values(notice)
+        by = actor.id
 
         def write(conn: Connection, now: datetime) -> Row[Any]:
             last = conn.execute(sa.select(sa.func.max(notices.c.position))).scalar()
@@ -254,11 +258,12 @@ class NoticeBoard:
                 .returning(notices)
             ).one()
 
-        view = self._record("created", write)
+        view = self._record("created", write, actor)
         assert view is not None
         return view
 
-    def update(self, notice_id: int, notice: NoticeIn, by: str) -> dict[str, Any]:
+    def update(self, notice_id: int, notice: NoticeIn, actor: Actor) -> dict[str, Any]:
+        by = actor.id
         values = self._values(notice)
 
         def write(conn: Connection, now: datetime) -> Row[Any]:
@@ -271,20 +276,21 @@ class NoticeBoard:
                 raise _unknown(notice_id)
             return row
 
-        view = self._record("updated", write)
+        view = self._record("updated", write, actor)
         assert view is not None
         return view
 
-    def delete(self, notice_id: int) -> None:
+    def delete(self, notice_id: int, actor: Actor) -> None:
         def write(conn: Connection, now: datetime) -> int:
             gone = conn.execute(sa.delete(notices).where(notices.c.id == notice_id)).rowcount
             if not gone:
                 raise _unknown(notice_id)
             return notice_id
 
-        self._record("deleted", write)
+        self._record("deleted", write, actor)
 
-    def reorder(self, ids: list[int], by: str) -> list[dict[str, Any]]:
+    def reorder(self, ids: list[int], actor: Actor) -> list[dict[str, Any]]:
+        by = actor.id
         """The given notices first, in the given order; the others after them as they were."""
 
         def write(conn: Connection, now: datetime) -> int:
@@ -307,7 +313,7 @@ class NoticeBoard:
                 )
             return ids[0]
 
-        self._record("reordered", write)
+        self._record("reordered", write, actor)
         return self.everything()
 
 
@@ -321,12 +327,8 @@ router = APIRouter(prefix="/api/notices", tags=["notices"])
 
 
 def _board(request: Request) -> tuple[Any, NoticeBoard]:
-    hall = request.app.state.hall
+    hall = hall_of(request)
     return hall, NoticeBoard(hall.engine)
-
-
-def _author(principal: Principal) -> str:
-    return (principal.name or f"{principal.kind}:{principal.id}")[:64]
 
 
 @router.get("")
@@ -353,7 +355,7 @@ async def create_notice(
     body: NoticeIn, request: Request, principal: Annotated[Principal, allow("notices.write")]
 ) -> dict[str, Any]:
     hall, board = _board(request)
-    created: dict[str, Any] = await hall.db(board.create, body, _author(principal))
+    created: dict[str, Any] = await hall.db(board.create, body, principal.actor)
     return created
 
 
@@ -362,7 +364,7 @@ async def reorder_notices(
     body: OrderIn, request: Request, principal: Annotated[Principal, allow("notices.write")]
 ) -> list[dict[str, Any]]:
     hall, board = _board(request)
-    ordered: list[dict[str, Any]] = await hall.db(board.reorder, body.ids, _author(principal))
+    ordered: list[dict[str, Any]] = await hall.db(board.reorder, body.ids, principal.actor)
     return ordered
 
 
@@ -372,14 +374,15 @@ async def update_notice(
     principal: Annotated[Principal, allow("notices.write")],
 ) -> dict[str, Any]:
     hall, board = _board(request)
-    updated: dict[str, Any] = await hall.db(board.update, notice_id, body, _author(principal))
+    updated: dict[str, Any] = await hall.db(board.update, notice_id, body, principal.actor)
     return updated
 
 
 @router.delete("/{notice_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_notice(
-    notice_id: NoticeId, request: Request, _: Annotated[Principal, allow("notices.write")]
+    notice_id: NoticeId, request: Request,
+    principal: Annotated[Principal, allow("notices.write")],
 ) -> Response:
     hall, board = _board(request)
-    await hall.db(board.delete, notice_id)
+    await hall.db(board.delete, notice_id, principal.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

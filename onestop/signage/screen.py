@@ -18,15 +18,16 @@ same rule, 张三 → 张*, 欧阳娜娜 → 欧***, Li Lei → L*.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from onestop.kiosk import pages as kiosk_pages
-from onestop.web.static_files import VersionedStatic
+from onestop.web import templating
+from onestop.web.deps import hall_of
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -40,14 +41,7 @@ NOTICE_REFRESH_SECONDS = 60  # scheduled notices start and end without an event:
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-templates = Jinja2Templates(
-    env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
+pages = templating.room("signage", TEMPLATES_DIR, STATIC_DIR, STATIC_URL)
 
 LANGS = ("zh", "en")
 
@@ -121,14 +115,7 @@ def mask_name(name: str | None) -> str:
     return chars[0] + "*"
 
 
-static_url = VersionedStatic(STATIC_DIR, STATIC_URL).url
-
-
-templates.env.globals["static_url"] = static_url
-templates.env.globals["kiosk_static_url"] = kiosk_pages.static_url
-
-
-def _boot(hall: Any, lang: str) -> dict[str, Any]:
+def _boot(hall: Hall, lang: str) -> dict[str, Any]:
     """What screen.js starts from (embedded as JSON, escaped by |tojson)."""
     config = hall.config
     return {
@@ -151,7 +138,7 @@ def _boot(hall: Any, lang: str) -> dict[str, Any]:
 @router.get("/screen", response_class=HTMLResponse)
 async def screen_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """The hall screen. `?lang=en` for an English screen; Chinese by default."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     lang = lang if lang in LANGS else "zh"
     context = {
         "lang": lang,
@@ -159,7 +146,4 @@ async def screen_page(request: Request, lang: str | None = None) -> HTMLResponse
         "hall": hall.config.hall,
         "boot": _boot(hall, lang),
     }
-    response = templates.TemplateResponse(request, "screen.html", context)
-    response.headers.update(kiosk_pages.SECURITY_HEADERS)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return pages.render(request, "signage/screen.html", context, cache="no-cache")

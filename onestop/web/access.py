@@ -21,7 +21,10 @@ from typing import Any
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
+from onestop.queue import actors
+from onestop.queue.actors import Actor
 from onestop.queue.errors import DomainError
+from onestop.web.deps import hall_of
 
 ROLES = ("admin", "supervisor", "clerk", "desk", "kiosk", "screen", "public")
 STAFF = {"admin", "supervisor", "clerk", "desk"}
@@ -52,6 +55,11 @@ MATRIX: dict[str, set[str]] = {
     "lunch.read": STAFF,
     "lunch.edit": {"admin", "supervisor"},
     "reports.read": {"admin", "supervisor"},
+    "presence.read": STAFF,  # who sits at which window, who is absent today
+    "presence.manage": {"admin", "supervisor"},  # mark a clerk absent or present for today
+    "ticket.history": STAFF,  # a ticket's steps and who did each
+    "ticket.correct": {"admin", "supervisor", "desk"},  # 过号顺延, cancel or re-route by number
+    "day.close_leftovers": {"admin", "supervisor"},  # close the day's leftover tickets in bulk
 }
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -87,7 +95,8 @@ class Principal:
     kind: str  # "user" | "device" | "public"
     role: str
     id: int | None = None
-    name: str = ""
+    name: str = ""  # display name (users), device name (devices)
+    username: str = ""  # the account's sign-in name (users only)
     counters: tuple[int, ...] = ()
     window: int | None = None  # the window a clerk is signed in to
     kiosk: str | None = None  # the kiosk a kiosk device is
@@ -99,6 +108,15 @@ class Principal:
 
     def may_use_kiosk(self, kiosk: str) -> bool:
         return self.role != "kiosk" or self.kiosk == kiosk
+
+    @property
+    def actor(self) -> Actor:
+        """Who the ledger records for what this principal does."""
+        if self.kind == "user":
+            return actors.user(self.username, self.name, self.role)
+        if self.kind == "device":
+            return actors.device(self.name, self.role)
+        return actors.RESIDENT
 
 
 PUBLIC = Principal(kind="public", role="public", name="public")
@@ -113,7 +131,7 @@ def _bearer(conn: HTTPConnection) -> str | None:
 
 async def resolve(conn: HTTPConnection) -> Principal:
     """The principal behind a request or websocket; PUBLIC when there is no credential."""
-    hall = conn.app.state.hall
+    hall = hall_of(conn)
     token = _bearer(conn)
     if token:
         device = await hall.db(hall.accounts.device_by_token, token)
@@ -128,7 +146,8 @@ async def resolve(conn: HTTPConnection) -> Principal:
         if account is not None:
             window = session.get("window")
             return Principal(kind="user", role=account.role, id=account.id,
-                             name=account.display_name, counters=account.counters,
+                             name=account.display_name, username=account.username,
+                             counters=account.counters,
                              window=int(window) if window is not None else None)
     return PUBLIC
 

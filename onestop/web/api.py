@@ -7,13 +7,18 @@ that sign-in and roles (issue [3/5]) attach to a router, not to each route.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from onestop.queue.errors import NotAtWindow
 from onestop.queue.states import Outcome, Priority
 from onestop.web.access import Forbidden, Principal, allow
+from onestop.web.deps import hall_of
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 CounterNo = Annotated[int, Path(ge=1, le=9999, description="Window number, e.g. 3 for 3号窗口")]
 
@@ -54,8 +59,8 @@ kiosk = APIRouter(prefix="/api", tags=["tickets"])
 windows = APIRouter(prefix="/api/counters", tags=["windows"])
 
 
-def _hall(request: Request) -> Any:
-    return request.app.state.hall
+def _hall(request: Request) -> Hall:
+    return hall_of(request)
 
 
 async def window_actor(
@@ -81,24 +86,30 @@ async def list_services(request: Request, _: Annotated[Principal, allow("catalog
 @catalogue.get("/queues")
 async def list_queues(request: Request, _: Annotated[Principal, allow("catalogue.read")]) -> list[dict[str, Any]]:
     hall = _hall(request)
-    result: list[dict[str, Any]] = await hall.db(hall.engine.queues)
+    result: list[dict[str, Any]] = await hall.db(hall.engine.reads.queues)
     return result
 
 
 @catalogue.get("/counters")
-async def list_counters(request: Request, _: Annotated[Principal, allow("counters.read")]) -> list[dict[str, Any]]:
+async def list_counters(
+    request: Request, principal: Annotated[Principal, allow("counters.read")]
+) -> list[dict[str, Any]]:
+    """Every window: state, who sits there (staff see the account), the ticket at it."""
     hall = _hall(request)
-    result: list[dict[str, Any]] = await hall.db(hall.engine.counters)
+    result: list[dict[str, Any]] = await hall.db(hall.engine.reads.counters,
+                                                 principal.role != "screen")
     return result
 
 
 @kiosk.post("/tickets", status_code=status.HTTP_201_CREATED)
 async def issue_ticket(
-    body: IssueRequest, request: Request, _: Annotated[Principal, allow("ticket.issue")]
+    body: IssueRequest, request: Request, principal: Annotated[Principal, allow("ticket.issue")]
 ) -> dict[str, Any]:
     hall = _hall(request)
     ticket: dict[str, Any] = await hall.db(
-        hall.engine.issue, body.service, body.priority, body.reason
+        hall.engine.tickets.issue, body.service, body.priority, body.reason,
+        kiosk=principal.kiosk,
+        actor=principal.actor,
     )
     ticket["status_url"] = f"{hall.base_url}/t/{ticket['token']}"
     return ticket
@@ -110,82 +121,112 @@ async def ticket_status(
     _: Annotated[Principal, allow("ticket.read")],
 ) -> dict[str, Any]:
     hall = _hall(request)
-    result: dict[str, Any] = await hall.db(hall.engine.ticket_status, token)
+    result: dict[str, Any] = await hall.db(hall.engine.reads.ticket_status, token)
     return result
 
 
 @kiosk.post("/tickets/{token}/cancel")
 async def cancel_ticket(
     token: Annotated[str, Path(max_length=64)], request: Request,
-    _: Annotated[Principal, allow("ticket.cancel")],
+    principal: Annotated[Principal, allow("ticket.cancel")],
 ) -> dict[str, Any]:
     hall = _hall(request)
-    result: dict[str, Any] = await hall.db(hall.engine.cancel, token)
+    result: dict[str, Any] = await hall.db(hall.engine.tickets.cancel, token,
+                                           actor=principal.actor)
     return result
 
 
 @windows.post("/{counter}/call-next", responses={204: {"description": "Nobody waits"}})
-async def call_next(counter: CounterNo, request: Request, _: AtWindow) -> Any:
+async def call_next(counter: CounterNo, request: Request, who: AtWindow) -> Any:
     hall = _hall(request)
-    result = await hall.db(hall.engine.call_next, counter)
+    result = await hall.db(hall.engine.tickets.call_next, counter, actor=who.actor)
     return Response(status_code=204) if result is None else result
 
 
 @windows.post("/{counter}/call")
-async def call_ticket(counter: CounterNo, body: CallRequest, request: Request, _: AtWindow) -> dict[str, Any]:
+async def call_ticket(counter: CounterNo, body: CallRequest, request: Request, who: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
-    result: dict[str, Any] = await hall.db(hall.engine.call, counter, body.ticket)
+    result: dict[str, Any] = await hall.db(hall.engine.tickets.call, counter, body.ticket,
+                                           actor=who.actor)
     return result
 
 
 @windows.post("/{counter}/recall")
-async def recall(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
+async def recall(counter: CounterNo, request: Request, who: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
-    result: dict[str, Any] = await hall.db(hall.engine.recall, counter)
+    result: dict[str, Any] = await hall.db(hall.engine.tickets.recall, counter, actor=who.actor)
     return result
 
 
 @windows.post("/{counter}/start")
-async def start(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
+async def start(counter: CounterNo, request: Request, who: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
-    result: dict[str, Any] = await hall.db(hall.engine.start, counter)
+    result: dict[str, Any] = await hall.db(hall.engine.tickets.start, counter, actor=who.actor)
     return result
 
 
 @windows.post("/{counter}/finish")
-async def finish(counter: CounterNo, body: FinishRequest, request: Request, _: AtWindow) -> dict[str, Any]:
+async def finish(counter: CounterNo, body: FinishRequest, request: Request, who: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(
-        hall.engine.finish, counter, body.outcome, body.promised_date, body.note
+        hall.engine.tickets.finish, counter, body.outcome, body.promised_date, body.note,
+        actor=who.actor,
     )
     return result
 
 
 @windows.post("/{counter}/no-show")
-async def no_show(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
+async def no_show(counter: CounterNo, request: Request, who: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
-    result: dict[str, Any] = await hall.db(hall.engine.no_show, counter)
+    result: dict[str, Any] = await hall.db(hall.engine.tickets.no_show, counter, actor=who.actor)
     return result
 
 
 @windows.post("/{counter}/transfer")
-async def transfer(counter: CounterNo, body: TransferRequest, request: Request, _: AtWindow) -> dict[str, Any]:
+async def transfer(counter: CounterNo, body: TransferRequest, request: Request, who: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(
-        hall.engine.transfer, counter, body.service, body.queue, body.counter, body.note
+        hall.engine.tickets.transfer, counter, body.service, body.queue, body.counter, body.note,
+        actor=who.actor,
     )
     return result
 
 
 @windows.post("/{counter}/pause")
-async def pause(counter: CounterNo, body: PauseRequest, request: Request, _: AtWindow) -> dict[str, Any]:
+async def pause(counter: CounterNo, body: PauseRequest, request: Request, who: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
-    result: dict[str, Any] = await hall.db(hall.engine.pause, counter, body.reason)
+    result: dict[str, Any] = await hall.db(hall.engine.windows.pause, counter, body.reason,
+                                           actor=who.actor)
     return result
 
 
 @windows.post("/{counter}/resume")
-async def resume(counter: CounterNo, request: Request, _: AtWindow) -> dict[str, Any]:
+async def resume(counter: CounterNo, request: Request, who: AtWindow) -> dict[str, Any]:
     hall = _hall(request)
-    result: dict[str, Any] = await hall.db(hall.engine.resume, counter)
+    result: dict[str, Any] = await hall.db(hall.engine.windows.resume, counter, actor=who.actor)
+    return result
+
+
+@windows.post("/{counter}/undo")
+async def undo(counter: CounterNo, request: Request, who: AtWindow) -> dict[str, Any]:
+    """Take back this window's last finish or no-show (within `[corrections] undo_seconds`)."""
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(hall.engine.corrections.undo, counter,
+                                           actor=who.actor)
+    return result
+
+
+@windows.post("/{counter}/heartbeat")
+async def heartbeat(counter: CounterNo, request: Request, who: AtWindow) -> dict[str, Any]:
+    """The terminal at this window is alive (it sends this every 20 s). A clerk whose window
+    was unstaffed while the terminal was silent sits down again, unless someone else has."""
+    hall = _hall(request)
+    if who.kind != "user":
+        raise Forbidden("只有工作人员的终端可以在岗", "only a staff terminal can staff a window")
+    if who.window != counter:
+        raise NotAtWindow(f"本终端未登录{counter}号窗口，请先选择窗口",
+                          f"this terminal is not signed in at window {counter}; choose it first",
+                          counter=counter)
+    result: dict[str, Any] = await hall.db(hall.engine.windows.heartbeat, counter,
+                                           actor=who.actor)
     return result

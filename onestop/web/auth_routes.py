@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
+from onestop.queue.errors import DomainError, NotFound
+from onestop.web import templating
 from onestop.web.access import (
     Forbidden,
     Principal,
@@ -19,9 +20,9 @@ from onestop.web.access import (
     csrf_token,
     resolve,
 )
+from onestop.web.deps import hall_of
 
 router = APIRouter(tags=["sign-in"])
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 class Credentials(BaseModel):
@@ -48,6 +49,7 @@ def _me(principal: Principal, request: Request) -> dict[str, Any]:
         "kind": principal.kind,
         "role": principal.role,
         "name": principal.name,
+        "username": principal.username,
         "counters": list(principal.counters),
         "window": principal.window,
         "csrf_token": csrf_token(request),
@@ -56,10 +58,10 @@ def _me(principal: Principal, request: Request) -> dict[str, Any]:
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 async def login_page(request: Request, next: str | None = None) -> Response:
-    return templates.TemplateResponse(request, "login.html", {
+    return templating.render(request, "login.html", {
         "csrf_token": csrf_token(request), "next": _safe_next(next), "error": None,
-        "hall": request.app.state.hall.config.hall,
-    })
+        "hall": hall_of(request).config.hall,
+    }, cache=None)
 
 
 @router.get("/auth/me")
@@ -70,7 +72,7 @@ async def me(request: Request) -> dict[str, Any]:
 @router.post("/auth/login")
 async def login(request: Request) -> Response:
     """JSON {username, password} or the login form; both need the session's CSRF token."""
-    hall = request.app.state.hall
+    hall = hall_of(request)
     is_form = not request.headers.get("content-type", "").startswith("application/json")
     await check_csrf(request)
     if is_form:
@@ -92,21 +94,32 @@ async def login(request: Request) -> Response:
         hall.login_throttle.failed(*keys)
         error = Unauthorized("用户名或密码错误", "wrong user name or password")
         if is_form:
-            return templates.TemplateResponse(request, "login.html", {
+            return templating.render(request, "login.html", {
                 "csrf_token": csrf_token(request), "next": target, "error": error.message,
                 "hall": hall.config.hall,
-            }, status_code=401)
+            }, status_code=401, cache=None)
         raise error
     hall.login_throttle.succeeded(f"user:{creds.username}")
+    previous = await resolve(request)
+    if previous.kind == "user" and previous.window is not None:
+        # Another person signs in on this terminal: whoever sat here has left the window.
+        await hall.db(hall.engine.windows.sign_out, previous.window, actor=previous.actor,
+                      reason="signed_out", force=True)
     request.session.clear()
     request.session["uid"] = account.id
     principal = Principal(kind="user", role=account.role, id=account.id,
-                          name=account.display_name, counters=account.counters)
+                          name=account.display_name, username=account.username,
+                          counters=account.counters)
     if len(account.counters) == 1 and account.role == "clerk":
-        request.session["window"] = account.counters[0]  # bound to one window: no choice needed
-        principal = Principal(kind="user", role=account.role, id=account.id,
-                              name=account.display_name, counters=account.counters,
-                              window=account.counters[0])
+        # Bound to one window: no choice needed; they sit down there unless someone else has.
+        only = account.counters[0]
+        try:
+            await hall.db(hall.engine.windows.sign_in, only, actor=principal.actor)
+        except DomainError:
+            pass  # the terminal shows the window picker with the reason
+        else:
+            request.session["window"] = only
+            principal = replace(principal, window=only)
     if is_form:
         return RedirectResponse(target, status_code=303)
     return JSONResponse(_me(principal, request))
@@ -114,7 +127,13 @@ async def login(request: Request) -> Response:
 
 @router.post("/auth/logout")
 async def logout(request: Request) -> dict[str, Any]:
+    """Sign out; a clerk signed in at a window leaves it (unstaffed, with an event)."""
     await check_csrf(request)
+    principal = await resolve(request)
+    if principal.kind == "user" and principal.window is not None:
+        hall = hall_of(request)
+        await hall.db(hall.engine.windows.sign_out, principal.window, actor=principal.actor,
+                      reason="signed_out", force=True)
     request.session.clear()
     return {"authenticated": False, "csrf_token": csrf_token(request)}
 
@@ -124,17 +143,18 @@ async def choose_window(
     body: WindowChoice, request: Request,
     principal: Annotated[Principal, allow("window.sign_in")],
 ) -> dict[str, Any]:
-    """A clerk sits down at a window (or leaves it with counter = null)."""
-    hall = request.app.state.hall
+    """A clerk sits down at a window (or leaves it with counter = null): the window is staffed
+    while they are there. Refused while another clerk sits there, or (leaving) while a resident
+    is at the window."""
+    hall = hall_of(request)
     if body.counter is not None:
         if hall.config.counter(body.counter) is None:
-            from onestop.queue.errors import NotFound
-
             raise NotFound(f"没有{body.counter}号窗口", f"unknown window {body.counter}")
         if principal.role == "clerk" and body.counter not in principal.counters:
             raise Forbidden(f"您未被安排在{body.counter}号窗口",
                             f"you are not assigned to window {body.counter}")
+        await hall.db(hall.engine.windows.sign_in, body.counter, actor=principal.actor)
+    elif principal.window is not None:
+        await hall.db(hall.engine.windows.sign_out, principal.window, actor=principal.actor)
     request.session["window"] = body.counter
-    updated = Principal(kind=principal.kind, role=principal.role, id=principal.id,
-                        name=principal.name, counters=principal.counters, window=body.counter)
-    return _me(updated, request)
+    return _me(replace(principal, window=body.counter), request)

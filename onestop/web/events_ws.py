@@ -9,13 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from onestop.queue.errors import DomainError
 from onestop.web.access import resolve
+from onestop.web.deps import hall_of
 from onestop.web.hub import Closed, Subscription
+
+if TYPE_CHECKING:
+    from onestop.hall import Hall
 
 CATCH_UP_LIMIT = 10_000
 
@@ -28,7 +32,7 @@ def _dumps(message: dict[str, Any]) -> str:
 
 @router.websocket("/ws/events")
 async def events(websocket: WebSocket) -> None:
-    hall = websocket.app.state.hall
+    hall = hall_of(websocket)
     await websocket.accept()  # accept first, so a bad request gets a readable close reason
     raw_since = websocket.query_params.get("since")
     since: int | None = None
@@ -57,7 +61,7 @@ async def events(websocket: WebSocket) -> None:
             await reader
 
 
-async def _may_watch(websocket: WebSocket, hall: Any) -> bool:
+async def _may_watch(websocket: WebSocket, hall: Hall) -> bool:
     """Events carry only public facts (numbers, windows, counts), but a hall may keep its screen
     private: then a device token, a staff session or a ticket link is needed."""
     try:
@@ -70,20 +74,20 @@ async def _may_watch(websocket: WebSocket, hall: Any) -> bool:
     if not ticket or len(ticket) > 64:
         return False
     try:
-        await hall.db(hall.engine.ticket_status, ticket)
+        await hall.db(hall.engine.reads.ticket_status, ticket)
     except DomainError:
         return False
     return True
 
 
-async def _catch_up(websocket: WebSocket, hall: Any, since: int | None) -> int:
+async def _catch_up(websocket: WebSocket, hall: Hall, since: int | None) -> int:
     if since is not None:
         missed = await hall.db(hall.engine.replay, since, CATCH_UP_LIMIT)
         if missed is not None:
             for event in missed:
                 await websocket.send_text(_dumps(event.wire(hall.engine.time.tz)))
             return missed[-1].seq if missed else since
-    snap = await hall.db(hall.engine.snapshot)
+    snap = await hall.db(hall.engine.reads.snapshot)
     await websocket.send_text(
         _dumps(
             {

@@ -1,10 +1,18 @@
-"""Versioned links to a room's static files, so screens that stay open for weeks pick up new
-scripts after an update: /static/<room>/<name>?v=<content hash>."""
+"""Versioned links to static files, so screens that stay open for weeks pick up new scripts
+after an update: /static/<room>/<name>?v=<content hash>.
+
+Each room serves its own files from /static/<room>/; what more than one room's pages load
+(common.js, common.css, day.js) lives in onestop/web/static/ and is served once at /static/web/
+(SHARED_DIR, SHARED_URL; templates link to it with web_static_url()).
+"""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+
+SHARED_DIR = Path(__file__).resolve().parent / "static"
+SHARED_URL = "/static/web"
 
 
 class VersionedStatic:
@@ -24,3 +32,7 @@ class VersionedStatic:
             cached = (mtime, hashlib.sha256(path.read_bytes()).hexdigest()[:10])
             self._versions[name] = cached
         return f"{self.url_prefix}/{name}?v={cached[1]}"
+
+
+shared = VersionedStatic(SHARED_DIR, SHARED_URL)
+web_static_url = shared.url

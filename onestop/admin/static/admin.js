@@ -1,4 +1,6 @@
-/* The admin page: live overview, notices, windows, catalogue, staff, devices.
+/* The admin page: live overview, notices, windows, catalogue, staff, devices. The Today (今日),
+ * 在岗 and 号票 tabs are admin_day.js, admin_presence.js and admin_tickets.js, which follow
+ * this page's event stream through the 'onestop:admin' events it announces.
  * Data only ever enters the page through textContent (cell()), never as HTML.
  */
 (function () {
@@ -63,14 +65,20 @@
   }
 
   /* ---- overview (live) ----------------------------------------------------------------------- */
-  var STATE = { waiting: '等候中', called: '已叫号', serving: '办理中' };
+  var A = window.OnestopAdmin;
   loaders.overview = function () {
     Promise.all([O.api('GET', '/api/counters'), O.api('GET', '/api/queues')]).then(function (r) {
       fillTable('#overview-windows', r[0], function (tr, c) {
+        tr.dataset.window = String(c.number);
+        tr.dataset.state = c.state;
         cell(tr, c.name);
-        cell(tr, c.state === 'paused' ? '暂停（' + (c.pause_reason || '') + '）' : '服务中',
-             'state-' + c.state);
-        cell(tr, c.ticket ? c.ticket.number + ' ' + (STATE[c.ticket.state] || c.ticket.state) : '—');
+        cell(tr, A.windowState(c), 'state-' + c.state);
+        cell(tr, c.clerk_name || '—', c.clerk_name ? '' : 'muted');
+        var current = cell(tr, c.ticket ? '' : '—');
+        if (c.ticket) {
+          current.appendChild(A.ticketLink(c.ticket.number));
+          current.appendChild(document.createTextNode(' ' + O.t('ticket_' + c.ticket.state)));
+        }
         cell(tr, c.served_today);
       });
       fillTable('#overview-queues', r[1], function (tr, q) {

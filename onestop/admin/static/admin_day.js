@@ -128,9 +128,7 @@
                             { text: slot ? (slot.label || hm(slot.start) + '-' + hm(slot.end)) : '—' }]);
       tr.dataset.clerk = id;
     });
-    var problem = $('#lunch-problem');
-    problem.textContent = lunch.problem ? O.pickMessage(lunch.problem) : '';
-    problem.hidden = !lunch.problem;
+    window.OnestopAdmin.lunchProblem($('#lunch-problem'), lunch.problem);
     fillSwap(lunch, clerkIds);
   }
 
@@ -258,9 +256,14 @@
   });
 
   var reportTimer = null;
+  var lunchTimer = null;
   document.addEventListener('onestop:admin', function (e) {
     var event = (e.detail && e.detail.event) || {};
-    if (event.type === 'lunch.changed' && event.data && event.data.lunch) renderLunch(event.data.lunch);
+    // lunch.changed says only that the rotation (or why there is none) changed: read it again.
+    // A roster change re-plans it too.
+    if ((event.type === 'lunch.changed' || event.type === 'roster.changed') && state.visible && !lunchTimer) {
+      lunchTimer = setTimeout(function () { lunchTimer = null; if (state.visible) loadLunch(); }, 300);
+    }
     if (D.isDayEvent(event)) watcher.refresh();
     // Counts change with every ticket: re-read the report at most every few seconds.
     var type = typeof event.type === 'string' ? event.type : '';

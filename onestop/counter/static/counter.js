@@ -1,14 +1,25 @@
-/* The clerk's counter terminal: call, recall, start, finish, no-show, transfer, pause, resume.
+/* The clerk's counter terminal: call, recall, start, finish, no-show, transfer, pause, resume,
+ * undo, and the clerk's presence at the window.
  *
  * The server is the only source of truth. Every action is one POST; after it (and after any event
  * about this window or its queues) the page re-reads the window. Two tabs or two clerks at one
  * window cannot corrupt anything: the server serialises, and a refused action (409) is shown in
  * plain words, followed by the fresh state. Data is only ever inserted with textContent.
+ *
+ * Presence: a window is staffed while its clerk is signed in at it and this terminal is heard
+ * from, so the page sends a heartbeat (every 20 s, sooner when the hall's limit is short, and at
+ * once when the tab is visible again). When the window was left on purpose (sign-out elsewhere,
+ * the clerk moved), the terminal stops claiming it and offers "在本窗口上岗"; when someone else
+ * sits there now (not_at_window), it says so and goes back to the window picker.
+ *
+ * Time-limited steps count on the server's clock: 过号 waits until the ticket was called
+ * `no_show_after_seconds` ago or recalled, and 撤销 lasts `undo_seconds` after a finish or no-show.
  */
 (function () {
   'use strict';
 
   var O = window.Onestop;
+  var D = window.OnestopDay;
   var boot = O.boot;
 
   /* A staff page speaks for the signed-in person, never for a kiosk or screen enrolled in the
@@ -19,7 +30,10 @@
   var OUTCOME_KEYS = { on_the_spot: 'outcome_on_the_spot', committed: 'outcome_committed', consultation: 'outcome_consultation' };
 
   var state = {
-    me: boot.me,
+    me: boot.me,           // /auth/me: `window` is the window this session is signed in at
+    claim: true,           // this terminal means to sit at me.window (heartbeats while true)
+    choosing: false,       // a POST /auth/window is on its way
+    lastDone: null,        // {number, action}: the last finish / no-show at this window we saw
     window: null,          // the window number we work at
     counters: [],          // GET /api/counters (names, services) for the picker and transfers
     myQueues: {},          // queue id → true, for the queues this window serves
@@ -101,6 +115,9 @@
     return s ? s.name : id;
   }
 
+  /* A server ISO stamp (microseconds, +08:00) as epoch ms. */
+  function parseAt(text) { return D && D.parseAt ? D.parseAt(text) : Date.parse(text); }
+
   /* ---- data -------------------------------------------------------------------------------- */
 
   function base() { return '/api/counters/' + state.window; }
@@ -130,6 +147,12 @@
       O.api('GET', '/api/queues')
     ]).then(function (results) {
       if (gen !== generation) return;
+      var clerk = results[0] && results[0].clerk;
+      if (clerk && clerk.id !== state.me.username) {
+        // Someone else sits here now (they took over while this terminal was silent).
+        leaveWindow(t('taken_over', { window: results[0].name, name: clerk.name }));
+        return;
+      }
       state.today = results[0];
       state.waiting = results[1] || [];
       state.queues = results[2] || [];
@@ -154,21 +177,37 @@
 
   function ticket() { return state.today ? state.today.ticket : null; }
 
+  function windowStateText(today) {
+    if (today.state === 'paused') return t('counter_paused', { reason: today.pause_reason || '' });
+    if (today.state === 'unstaffed') return t('counter_unstaffed');
+    return t('counter_open');
+  }
+
+  /* Who is at the window: the clerk there, or (nobody there) the person signed in here. */
+  function renderWho() {
+    var clerk = state.today && state.window !== null ? state.today.clerk : null;
+    $('clerk-label').textContent = clerk ? t('clerk_on_duty') : t('clerk_signed_in');
+    $('clerk-name').textContent = clerk ? clerk.name : state.me.name;
+  }
+
   function render() {
     var today = state.today;
     if (!today) return;
     $('window-name').textContent = today.name;
     var paused = today.state === 'paused';
+    var unstaffed = today.state === 'unstaffed';
     var ws = $('window-state');
-    ws.textContent = paused ? t('counter_paused', { reason: today.pause_reason || '' }) : t('counter_open');
+    ws.textContent = windowStateText(today);
     ws.dataset.state = today.state;
     O.show(ws, true);
+    renderWho();
 
     var tk = ticket();
     var current = $('current');
-    current.dataset.state = paused ? 'paused' : (tk ? tk.state : 'idle');
+    current.dataset.state = unstaffed ? 'unstaffed' : (paused ? 'paused' : (tk ? tk.state : 'idle'));
     O.show($('cur-ticket'), !!tk);
     O.show($('cur-empty'), !tk);
+    O.show($('unstaffed-box'), unstaffed);
     if (tk) {
       $('cur-number').textContent = tk.number;
       var st = $('cur-state');
@@ -184,11 +223,14 @@
       O.show($('cur-extra'), extra.length > 0);
       $('cur-service').textContent = tk.service_name + (tk.queue_name ? '（' + tk.queue_name + '）' : '');
     } else {
-      $('cur-empty').textContent = paused ? t('paused', { reason: today.pause_reason || '' }) : t('idle');
+      $('cur-empty').textContent = unstaffed ? t('unstaffed_here')
+        : (paused ? t('paused', { reason: today.pause_reason || '' }) : t('idle'));
     }
+    closeStaleNoShow();
     tick();
 
     $('served-today').textContent = String(today.served_today);
+    renderMine();
     var n = state.waiting.length;
     $('waiting-count').textContent = t('persons', { n: n >= 200 ? '200+' : n });
 
@@ -197,7 +239,18 @@
     updateButtons();
   }
 
+  /* The signed-in clerk's own count today, while it is they who sit here (the row stays, so
+   * nothing below it moves). */
+  function renderMine() {
+    var clerk = state.today && state.today.clerk;
+    var mine = !!clerk && clerk.id === state.me.username && !!clerk.served;
+    $('mine-text').textContent = mine ? t('mine_counts', clerk.served) : t('mine_none');
+  }
+
+  /* Every second: the timers, the 过号 countdown and the undo button's seconds. */
   function tick() {
+    tickNoShow();
+    tickUndo();
     var today = state.today;
     var tk = ticket();
     if (!today || !tk) return;
@@ -270,15 +323,17 @@
 
   /* ---- what is allowed now ----------------------------------------------------------------- */
 
+  /* Nobody can act at an unstaffed window (the server answers not_staffed). */
+  function isStaffed() { return !!state.today && state.today.state !== 'unstaffed'; }
   function isPaused() { return !!state.today && state.today.state === 'paused'; }
-  function isFree() { return !!state.today && !isPaused() && !ticket(); }
-  function tState() { var tk = ticket(); return tk ? tk.state : null; }
+  function isFree() { return isStaffed() && !isPaused() && !ticket(); }
+  function tState() { var tk = isStaffed() ? ticket() : null; return tk ? tk.state : null; }
 
   var RULES = {
     'btn-call': function () { return isFree(); },
     'btn-recall': function () { return tState() === 'called'; },
     'btn-start': function () { return tState() === 'called'; },
-    'btn-noshow': function () { return tState() === 'called'; },
+    'btn-noshow': function () { return tState() === 'called' && noShowLeft() === 0; },
     'btn-finish-spot': function () { return tState() === 'serving'; },
     'btn-finish-committed': function () { return tState() === 'serving'; },
     'btn-finish-consult': function () { return tState() === 'serving'; },
@@ -287,6 +342,55 @@
     'btn-resume': function () { return isPaused(); }
   };
 
+  /* ---- 过号 after a fair chance ------------------------------------------------------------
+   * Seconds until the called ticket may be marked a no-show: it was called no_show_after_seconds
+   * ago (the server's since_called_seconds, rounded down, plus the time since we read it, so we
+   * never count ahead of the server) or recalled at least once. */
+  function noShowLeft() {
+    var tk = ticket();
+    if (!tk || tk.state !== 'called' || tk.recall_count > 0) return 0;
+    var since = state.today.since_called_seconds;
+    if (since === null || since === undefined) return 0;
+    return Math.max(0, Math.ceil((boot.no_show_after_seconds || 0) - since - elapsed()));
+  }
+
+  var noShowShown = null;
+
+  function tickNoShow() {
+    var left = tState() === 'called' ? noShowLeft() : 0;
+    var label = left > 0 ? t('no_show_wait', { s: left }) : t('no_show_label');
+    if ($('noshow-label').textContent !== label) $('noshow-label').textContent = label;
+    var ready = left === 0;
+    if (noShowShown !== null && noShowShown !== ready) updateButtons();
+    noShowShown = ready;
+  }
+
+  /* ---- undo: the last finish or no-show, for undo_seconds on the server's clock ------------ */
+  function undoLeft() {
+    var today = state.today;
+    if (!today || !today.undo || !today.undo.at || !today.now) return 0;
+    if (today.state !== 'open' || today.ticket) return 0;
+    var age = (parseAt(today.now) - parseAt(today.undo.at)) / 1000 + elapsed();
+    if (isNaN(age)) return 0;
+    return Math.max(0, Math.floor((boot.undo_seconds || 0) - age));
+  }
+
+  function tickUndo() {
+    var button = $('btn-undo');
+    var left = state.window === null ? 0 : undoLeft();
+    if (left <= 0) {
+      O.show(button, false);
+      return;
+    }
+    var action = state.today.undo.action;
+    var done = state.lastDone && state.lastDone.action === action ? state.lastDone.number : '';
+    var label = t(action === 'no_show' ? 'undo_no_show' : 'undo_finish',
+                  { number: done ? ' ' + done : '', s: left });
+    if (button.textContent !== label) button.textContent = label;
+    button.disabled = state.busy;
+    O.show(button, true);
+  }
+
   function allowed(id) { return !state.busy && state.loaded && RULES[id](); }
 
   function updateButtons() {
@@ -294,6 +398,8 @@
     O.show($('btn-pause'), !isPaused());
     O.show($('btn-resume'), isPaused());
     document.querySelectorAll('.c-call-this').forEach(function (b) { b.disabled = state.busy || !isFree(); });
+    $('btn-undo').disabled = state.busy;
+    $('btn-staff').disabled = state.busy || state.choosing;
   }
 
   /* ---- actions ----------------------------------------------------------------------------- */
@@ -309,6 +415,9 @@
       if (gen !== generation) return;
       clearAlert();
       if (dialog) closeDialog(dialog.dialog);
+      if ((path === 'finish' || path === 'no-show') && result && result.ticket) {
+        state.lastDone = { number: result.ticket.number, action: path === 'finish' ? 'finish' : 'no_show' };
+      }
       if (path === 'call-next' && result === null) {
         showNotice(t('nobody_waiting'));
       } else if (okKey) {
@@ -346,13 +455,19 @@
       setTimeout(function () { location.href = '/login?next=/counter'; }, 3000);
       return;
     }
+    if (err.code === 'not_at_window') {
+      leaveWindow(O.errorText(err));
+      return;
+    }
     if (err.status === 403) {
-      showAlert(t('refused', { message: O.errorText(err) }));
+      // A re-read refused: this session has left the window (another tab); recheck says so.
+      if (fromAction) showAlert(t('refused', { message: O.errorText(err) }));
       recheckWindow();
       return;
     }
     if (err.status === 409) {
       showAlert(t('conflict', { message: O.errorText(err) }));
+      if (err.code === 'not_staffed') beat();  // our terminal was thought silent: sit down again
       return;
     }
     showAlert(fromAction && err.status && err.status < 500 ? t('refused', { message: O.errorText(err) })
@@ -366,10 +481,12 @@
         location.href = '/login?next=/counter';
         return;
       }
-      state.me = me;
+      var was = state.window;
+      setMe(me);
       if (me.window !== state.window) {
         if (me.window === null || me.window === undefined) {
           showPicker();
+          if (was !== null) showAlert(t('window_left', { window: counterName(was) }));
         } else {
           startTerminal(me.window);
           showAlert(t('window_changed', { window: counterName(me.window) }));
@@ -381,7 +498,20 @@
   function callNext() { if (allowed('btn-call')) act('call-next', undefined, 'called_ok'); }
   function recall() { if (allowed('btn-recall')) act('recall', undefined, 'recalled_ok'); }
   function start() { if (allowed('btn-start')) act('start', undefined, 'started_ok'); }
-  function noShow() { if (allowed('btn-noshow')) act('no-show', undefined, 'no_show_ok'); }
+  /* F6 or the button: too early says how long is left; otherwise ask first (a dialog). */
+  function noShow() {
+    if (state.busy || !state.loaded || tState() !== 'called') return;
+    var left = noShowLeft();
+    if (left > 0) {
+      showAlert(t('no_show_too_early', { number: ticket().number, wait: boot.no_show_after_seconds, left: left }));
+      return;
+    }
+    openNoShow();
+  }
+  function undo() {
+    if (state.busy || undoLeft() <= 0) return;
+    act('undo', undefined, 'undone_ok');
+  }
   function finishSpot() {
     if (allowed('btn-finish-spot')) act('finish', { outcome: 'on_the_spot' }, 'finished_ok');
   }
@@ -404,7 +534,7 @@
     node.textContent = text;
     O.show(node, true);
   }
-  function anyDialogOpen() {
+  function dialogOpen() {
     return !!document.querySelector('dialog[open]');
   }
 
@@ -463,6 +593,45 @@
     act('finish', body, 'finished_ok', { dialog: $('dlg-committed'), error: $('committed-error') });
   }
 
+  var noShowArm = null;
+
+  function openNoShow() {
+    var tk = ticket();
+    var dialog = $('dlg-noshow');
+    dialog.dataset.ticket = String(tk.id);
+    $('noshow-question').textContent = t('noshow_question', { number: tk.number });
+    var since = state.today.since_called_seconds;
+    $('noshow-facts').textContent = t('noshow_facts', {
+      since: fmtDuration(since === null ? null : since + elapsed()), recalls: tk.recall_count || 0 });
+    $('noshow-hint').textContent = t('noshow_hint', { undo: boot.undo_seconds });
+    // Armed a moment later: the second tap of a double tap can never be the confirmation.
+    var ok = $('noshow-ok');
+    ok.disabled = true;
+    if (noShowArm) clearTimeout(noShowArm);
+    noShowArm = setTimeout(function () { noShowArm = null; ok.disabled = false; }, 400);
+    openDialog(dialog);
+    $('noshow-cancel').focus();
+  }
+
+  function submitNoShow(event) {
+    event.preventDefault();
+    var dialog = $('dlg-noshow');
+    var tk = ticket();
+    if ($('noshow-ok').disabled || !tk || String(tk.id) !== dialog.dataset.ticket) {
+      if (!tk || String(tk.id) !== dialog.dataset.ticket) closeDialog(dialog);
+      return;
+    }
+    act('no-show', undefined, 'no_show_ok', { dialog: dialog, error: $('noshow-error') });
+  }
+
+  /* The ticket the dialog asks about is no longer called here (another tab, an event). */
+  function closeStaleNoShow() {
+    var dialog = $('dlg-noshow');
+    if (!dialog.open) return;
+    var tk = ticket();
+    if (!tk || tk.state !== 'called' || String(tk.id) !== dialog.dataset.ticket) closeDialog(dialog);
+  }
+
   function fillSelect(select, options) {
     select.textContent = '';
     select.appendChild(O.el('option', { text: t('select_placeholder'), attrs: { value: '' } }));
@@ -481,7 +650,9 @@
     fillSelect($('transfer-counter'), state.counters.filter(function (c) {
       return c.number !== state.window;
     }).map(function (c) {
-      return { value: c.number, label: c.name + (c.state === 'paused' ? '（' + t('window_choice_state_paused') + '）' : '') };
+      var note = c.state === 'unstaffed' ? t('transfer_unstaffed')
+        : (c.state === 'paused' ? '（' + t('window_choice_state_paused') + '）' : '');
+      return { value: c.number, label: c.name + note };
     }));
     document.querySelector('input[name="transfer-kind"][value="queue"]').checked = true;
     $('transfer-note').value = '';
@@ -530,47 +701,126 @@
     });
   }
 
+  /* An event's window view: keep our list of windows (picker, transfer targets) up to date. */
+  function noteCounter(view) {
+    for (var i = 0; i < state.counters.length; i++) {
+      var c = state.counters[i];
+      if (c.number !== view.number) continue;
+      ['state', 'staffed', 'clerk_name', 'pause_reason', 'current_ticket_id'].forEach(function (key) {
+        if (view[key] !== undefined) c[key] = view[key];
+      });
+      if (!c.staffed) c.clerk_id = null;
+    }
+  }
+
   function choices() {
     if (state.me.any_window) return state.counters;
     return state.counters.filter(function (c) { return state.me.counters.indexOf(c.number) !== -1; });
   }
 
+  function staffedByMe(c) { return !!c.staffed && c.clerk_id === state.me.username; }
+
+  /* What a window choice says: who is there (or nobody), a pause, a ticket at it. */
+  function choiceNote(c) {
+    var parts = [];
+    if (!c.staffed) parts.push(t('window_choice_state_free'));
+    else if (staffedByMe(c)) parts.push(t('window_choice_state_mine'));
+    else parts.push(t('window_choice_state_staffed', { name: c.clerk_name || '' }));
+    if (c.state === 'paused') parts.push(t('window_choice_paused', { reason: c.pause_reason || '' }));
+    if (c.ticket) parts.push(t('window_choice_state_busy') + ' ' + c.ticket.number);
+    return parts.join(' · ');
+  }
+
+  function renderPicker() {
+    var list = $('window-list');
+    list.textContent = '';
+    var options = choices();
+    O.show($('picker-empty'), !options.length);
+    $('picker-empty').textContent = options.length ? '' : t('no_window');
+    options.forEach(function (c) {
+      // Someone else sits there: not ours to take (the server would refuse anyway).
+      var taken = !!c.staffed && !staffedByMe(c);
+      var state_ = !c.staffed ? 'free' : (taken ? 'taken' : 'mine');
+      var button = O.el('button', { className: 'btn c-window-choice', attrs: { type: 'button' },
+                                    dataset: { counter: c.number, state: state_ } }, [
+        O.el('span', { className: 'c-btn-main', text: c.name }),
+        O.el('span', { className: 'c-choice-note', text: choiceNote(c) })
+      ]);
+      button.disabled = taken || state.choosing;
+      button.addEventListener('click', function () { chooseWindow(c.number); });
+      list.appendChild(button);
+    });
+  }
+
+  var pickerLoading = null;
+  var pickerAgain = false;
+
+  /* Re-read the windows for the picker; concurrent calls coalesce into one more round. */
+  function refreshPicker() {
+    if (state.window !== null) return;
+    if (pickerLoading) { pickerAgain = true; return; }
+    pickerLoading = loadCounters().then(function () {
+      if (state.window === null) renderPicker();
+    }, function (err) { handleError(err, null, false); }).finally(function () {
+      pickerLoading = null;
+      if (pickerAgain) { pickerAgain = false; refreshPicker(); }
+    });
+  }
+
   function showPicker() {
     generation++;
     state.window = null;
+    state.today = null;
+    if (dialogOpen()) document.querySelectorAll('dialog[open]').forEach(closeDialog);
     O.show($('view-terminal'), false);
     O.show($('view-picker'), true);
     O.show($('switch-window'), false);
     O.show($('window-state'), false);
     $('window-name').textContent = '';
+    renderWho();
+    tickUndo();
     announce({ kind: 'window', window: null });
-    loadCounters().then(function () {
-      var list = $('window-list');
-      list.textContent = '';
-      var options = choices();
-      O.show($('picker-empty'), !options.length);
-      $('picker-empty').textContent = options.length ? '' : t('no_window');
-      options.forEach(function (c) {
-        var note = c.state === 'paused' ? t('window_choice_state_paused')
-          : (c.ticket ? t('window_choice_state_busy') + ' ' + c.ticket.number : '');
-        var button = O.el('button', { className: 'btn c-window-choice', attrs: { type: 'button' },
-                                      dataset: { counter: c.number } }, [
-          O.el('span', { className: 'c-btn-main', text: c.name }),
-          O.el('span', { className: 'c-btn-en', text: note })
-        ]);
-        button.addEventListener('click', function () { chooseWindow(c.number); });
-        list.appendChild(button);
-      });
-    }, function (err) { handleError(err, null, false); });
+    refreshPicker();
+    startStream();  // the picker follows who sits where, live
   }
 
+  /* Someone else sits at our window now (not_at_window): stop claiming it, choose again. */
+  function leaveWindow(message) {
+    state.claim = false;
+    showPicker();
+    showAlert(message);
+  }
+
+  function setMe(me) {
+    me.any_window = boot.me.any_window;
+    state.me = me;
+  }
+
+  /* Sit down at a window (POST /auth/window); the server refuses when someone else is there. */
   function chooseWindow(number) {
+    if (state.choosing) return;
+    state.choosing = true;
+    updateButtons();
+    if (state.window === null) renderPicker();
     O.api('POST', '/auth/window', { counter: number }).then(function (me) {
-      state.me = me;
-      me.any_window = boot.me.any_window;
+      setMe(me);
+      state.claim = true;
       clearAlert();
-      startTerminal(number);
-    }, function (err) { handleError(err, null, true); });
+      if (state.window === number) {
+        showNotice(t('staffed_ok', { window: counterName(number) }));
+        refresh();
+      } else {
+        startTerminal(number);
+      }
+    }, function (err) {
+      handleError(err, null, true);
+      refreshPicker();
+      refresh();
+    }).finally(function () {
+      state.choosing = false;
+      updateButtons();
+      if (state.window === null) renderPicker();
+    });
   }
 
   function startTerminal(number) {
@@ -578,6 +828,7 @@
     state.window = number;
     state.today = null;
     state.loaded = false;
+    state.lastDone = null;
     announce({ kind: 'window', window: number });
     O.show($('view-picker'), false);
     O.show($('view-terminal'), true);
@@ -590,6 +841,51 @@
     }, function (err) { handleError(err, null, false); });
     updateButtons();
     startStream();
+    beat();
+  }
+
+  /* ---- presence: the heartbeat ----------------------------------------------------------- */
+
+  // Three beats within the hall's limit (20 s for the default 60 s; never slower than 20 s).
+  var BEAT_MS = Math.max(5, Math.min(20, Math.floor((boot.heartbeat_seconds || 60) / 3))) * 1000;
+  var beating = false;
+
+  function beat() {
+    var n = state.me.window;
+    if (n === null || n === undefined || !state.claim || state.choosing || beating) return;
+    beating = true;
+    O.api('POST', '/api/counters/' + n + '/heartbeat').then(function (result) {
+      if (n !== state.me.window) return;
+      if (result && result.changed) {  // sat down again after the terminal was thought silent
+        if (state.window === n) refresh();
+        else refreshPicker();
+      }
+    }, function (err) {
+      if (n !== state.me.window || !state.claim) return;
+      if (err.network || !err.status || err.status >= 500) return;  // the next beat retries
+      if (err.code === 'not_at_window' || err.status === 401) {
+        handleError(err, null, false);
+      } else if (err.status === 403) {
+        recheckWindow();
+      } else {
+        showAlert(t('presence_refused', { message: O.errorText(err) }));
+      }
+    }).finally(function () { beating = false; });
+  }
+
+  /* Our window was left. On purpose (signed out elsewhere, moved, replaced): stop claiming it,
+   * say why, offer to sit down again. Because the terminal was thought silent: we are not, so
+   * sit down again at once. */
+  function onUnstaffed(data) {
+    var n = data.counter && data.counter.number;
+    if (n === null || n === undefined || n !== state.me.window || state.choosing) return;
+    var why = data.unstaffed || {};
+    if (why.reason === 'lost') {
+      beat();
+      return;
+    }
+    state.claim = false;
+    showAlert(t('unstaffed_by', { window: counterName(n), message: O.pickMessage(why, 'server_error') }));
   }
 
   /* ---- live updates ------------------------------------------------------------------------ */
@@ -611,7 +907,18 @@
 
   function onEvent(event) {
     announce({ kind: 'event', event: event, window: state.window });
-    if (state.window !== null && relevant(event)) refresh();
+    var d = event.data || {};
+    if (d.counter && typeof d.counter.number === 'number') noteCounter(d.counter);
+    if (event.type === 'counter.unstaffed') onUnstaffed(d);
+    if ((event.type === 'ticket.finished' || event.type === 'ticket.no_show') && d.ticket
+        && d.counter && d.counter.number === state.window) {
+      state.lastDone = { number: d.ticket.number, action: event.type === 'ticket.finished' ? 'finish' : 'no_show' };
+    }
+    if (state.window === null) {
+      if (event.type === 'snapshot' || d.counter || d.ticket) refreshPicker();
+    } else if (relevant(event)) {
+      refresh();
+    }
   }
 
   /* Connected = the socket is open. EventStream reports "connected" only with its first message,
@@ -622,7 +929,10 @@
     var node = $('conn');
     node.textContent = connected ? t('live') : t('reconnecting');
     node.dataset.ok = connected ? 'true' : 'false';
-    if (connected) refresh(); // after a reconnect: whatever happened meanwhile
+    if (connected) {  // after a reconnect: whatever happened meanwhile
+      if (state.window === null) refreshPicker();
+      else refresh();
+    }
   }
 
   function onStatus(connected) { setConnected(connected); }
@@ -656,7 +966,7 @@
   document.addEventListener('keydown', function (event) {
     var handler = KEYS[event.key];
     if (!handler || event.ctrlKey || event.altKey || event.metaKey || event.repeat) return;
-    if (state.window === null || anyDialogOpen() || typing(event.target)) return;
+    if (state.window === null || dialogOpen() || typing(event.target)) return;
     event.preventDefault(); // F1 help, F3 find, F6 address bar, Space scroll/click
     handler();
   });
@@ -676,6 +986,11 @@
   $('alert-close').addEventListener('click', clearAlert);
   $('form-committed').addEventListener('submit', submitCommitted);
   $('form-transfer').addEventListener('submit', submitTransfer);
+  $('form-noshow').addEventListener('submit', submitNoShow);
+  $('btn-undo').addEventListener('click', undo);
+  $('btn-staff').addEventListener('click', function () {
+    if (state.window !== null && !state.busy) chooseWindow(state.window);
+  });
   $('promised-date').addEventListener('input', showPromised);
   $('promised-date').addEventListener('change', showPromised);
   $('form-pause').addEventListener('submit', function (event) {
@@ -712,8 +1027,11 @@
 
   setInterval(tick, 1000);
   setInterval(watchSocket, 500);
+  setInterval(beat, BEAT_MS);
   document.addEventListener('visibilitychange', function () {
-    if (!document.hidden && stream) { stream.kick(); refresh(); }
+    if (document.hidden) return;
+    beat();
+    if (stream) { stream.kick(); refresh(); }
   });
 
   if (state.me.window === null || state.me.window === undefined) showPicker();

@@ -1,5 +1,6 @@
-/* 首问责任岗: issue a green-channel ticket for a resident (service, reason, optional printer).
- * TODO(issue [3/5]): sign-in; until then the page is open like the rest of the API.
+/* 首问责任岗: issue a green-channel ticket for a resident (service, reason, optional printer),
+ * and 号票查询: find a ticket by its number, 过号顺延 or cancel it (OnestopTicketLookup, the
+ * lookup shared with /admin). Desk staff sign in at /login; the server records who did what.
  */
 (function () {
   'use strict';
@@ -24,6 +25,8 @@
   };
 
   function $(id) { return document.getElementById(id); }
+
+  var lookup = window.OnestopTicketLookup.mount($('d-lookup-body'), { actions: ['requeue', 'cancel'] });
 
   function load() {
     Promise.all([O.api('GET', '/api/services'), O.api('GET', '/api/queues'), O.api('GET', '/api/kiosks')])
@@ -199,6 +202,7 @@
 
   function onEvent(event) {
     var data = event.data || {};
+    lookup.onEvent(event);
     if (event.type === 'snapshot') {
       (data.queues || []).forEach(function (q) { state.queues[q.id] = q; });
       renderServices();
@@ -237,6 +241,7 @@
       });
       $('hall-name').textContent = O.pick(boot.hall, 'name');
       render();
+      lookup.render();
     } else if (target.dataset.service !== undefined) {
       state.service = state.servicesById[target.dataset.service] || null;
       state.error = null;

@@ -1,4 +1,5 @@
-/* Shared by the kiosk, the ticket status page and the desk: texts, API calls, the event stream.
+/* Shared by every room's pages (onestop/web/static, served at /static/web): texts, API calls,
+ * the event stream, the hall's clock.
  *
  * Plain browser JavaScript, no build step. Data from the API or the config is only ever put
  * into the page with textContent / setAttribute, never as HTML.
