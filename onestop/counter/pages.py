@@ -1,10 +1,16 @@
 """The clerk's counter terminal (窗口叫号终端) at GET /counter.
 
-A thin page: counter.js talks to the window routes (/api/counters/{n}/...), the reads in
+A thin page: its scripts talk to the window routes (/api/counters/{n}/...), the reads in
 onestop.counter.api and the event stream, like any other client. It extends the shared base
 template and loads the shared common.css, common.js (API calls with the CSRF header, the
-reconnecting event stream) and day.js from onestop.web. Every word the script says lives in
-TEXTS and reaches the page as JSON; data is only ever put into the page as text.
+reconnecting event stream) and day.js from onestop.web, then its own scripts from static/, in
+this order: counter_day.js (this window's lunch break), counter.js (the core: state, re-reads,
+actions, events, keyboard; it creates window.OnestopCounter), counter_view.js (drawing the
+window), counter_presence.js (heartbeat, window picker, sitting down and leaving),
+counter_corrections.js (the guarded 过号 and 撤销) and counter_dialogs.js (承诺件, 转办, 暂停).
+Each is linked with `pages.static_url`, so its URL carries a hash of its content and a terminal
+left open picks up a new version. Every word the scripts say lives in TEXTS and reaches the page
+as JSON; data is only ever put into the page as text.
 """
 
 from __future__ import annotations
