@@ -14,7 +14,7 @@ from onestop.queue.clock import SystemClock
 from onestop.queue.store import Store, migrate
 from onestop.web.accounts import Accounts
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "Correct-Horse-Battery-9"  # meets the password policy (onestop.web.passwords)
 
 
 def _accounts(db_url: str) -> tuple[Accounts, Store]:
@@ -88,7 +88,7 @@ def seat_clerks(db_url: str, base_url: str, *numbers: int) -> list[Any]:
     for n in numbers:
         name = f"clerk{n}"
         with contextlib.suppress(Exception):  # already made by an earlier call in this test
-            add_user(db_url, name, "clerk", [n])
+            add_user(db_url, name, "clerk", [n], name=f"{n}号窗口员")
         client = httpx.Client(base_url=base_url, timeout=15)
         me = sign_in(client, name)
         assert me["window"] == n, me

@@ -3,7 +3,8 @@
 Events reach the hub from the in-process bus (any thread, right after commit) and, as a fallback,
 from a light poll of the ledger head (events another process committed). Either way the hub
 releases them only in gapless seq order, so a client can trust "I have everything up to my last
-seq". Each event is serialised once and the same text is queued to every subscriber; a client
+seq". Each event is serialised once per audience (onestop.web.audiences: public, kiosk, staff)
+and the same text is queued to every subscriber of that audience; a client
 too slow to keep up is disconnected rather than allowed to grow an unbounded backlog, and it
 catches up from the ledger when it reconnects.
 """
@@ -11,12 +12,12 @@ catches up from the ledger when it reconnects.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import tzinfo
 
 from onestop.queue.ledger import Event
+from onestop.web.audiences import Audience, dumps, message
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,8 @@ Closed = None
 
 
 class Subscription:
-    def __init__(self) -> None:
+    def __init__(self, audience: Audience = Audience.PUBLIC) -> None:
+        self.audience = audience
         self.queue: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue()
         self.overflowed = False
 
@@ -89,8 +91,11 @@ class EventHub:
         while self.last_seq + 1 in self._pending:
             event = self._pending.pop(self.last_seq + 1)
             self.last_seq = event.seq
-            text = json.dumps(event.wire(self.tz), ensure_ascii=False, separators=(",", ":"))
+            texts: dict[Audience, str] = {}
             for sub in self._subscribers:
+                text = texts.get(sub.audience)
+                if text is None:
+                    text = texts[sub.audience] = dumps(message(event, self.tz, sub.audience))
                 sub.offer(event.seq, text)
 
     async def _poll(self) -> None:
@@ -105,8 +110,8 @@ class EventHub:
 
     # -- subscribers ------------------------------------------------------------------------
 
-    def subscribe(self) -> Subscription:
-        sub = Subscription()
+    def subscribe(self, audience: Audience = Audience.PUBLIC) -> Subscription:
+        sub = Subscription(audience)
         self._subscribers.add(sub)
         return sub
 
