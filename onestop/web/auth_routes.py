@@ -268,6 +268,22 @@ async def change_password(
     return JSONResponse({"changed": True, "sessions_ended": len(ended)})
 
 
+async def _leave_window(hall: Hall, principal: Principal) -> None:
+    """The session lets go of its window before the window's unstaffed event goes out, so a
+    terminal that re-reads on that event is already refused (and shows the picker); a refused
+    leave (a resident at the window) gives the window back to the session."""
+    if principal.session_id is not None:
+        await hall.db(hall.sessions.set_counter, principal.session_id, None)
+    if principal.window is None:
+        return
+    try:
+        await hall.db(hall.engine.windows.sign_out, principal.window, actor=principal.actor)
+    except Exception:
+        if principal.session_id is not None:
+            await hall.db(hall.sessions.set_counter, principal.session_id, principal.window)
+        raise
+
+
 @router.post("/auth/window")
 async def choose_window(
     body: WindowChoice, request: Request,
@@ -284,9 +300,9 @@ async def choose_window(
             raise Forbidden(f"您未被安排在{body.counter}号窗口",
                             f"you are not assigned to window {body.counter}")
         await hall.db(hall.engine.windows.sign_in, body.counter, actor=principal.actor)
-    elif principal.window is not None:
-        await hall.db(hall.engine.windows.sign_out, principal.window, actor=principal.actor)
-    if principal.session_id is not None:
-        await hall.db(hall.sessions.set_counter, principal.session_id, body.counter)
+        if principal.session_id is not None:
+            await hall.db(hall.sessions.set_counter, principal.session_id, body.counter)
+    else:
+        await _leave_window(hall, principal)
     request.session["window"] = body.counter
     return _me(replace(principal, window=body.counter), request)
