@@ -32,6 +32,7 @@ from onestop.signage import screen as signage_screen  # signage wiring
 from onestop.web import (
     api,
     auth_routes,
+    bounds,
     day_api,
     errors,
     events_ws,
@@ -80,6 +81,9 @@ def create_app(
         openapi_url="/openapi.json" if settings.docs else None,
     )
     errors.install(app)
+    bounds.install_handlers(app)
+    # Input the database cannot hold, and bodies over the limit, are refused before any route.
+    app.add_middleware(bounds.InputBounds, max_body_bytes=config.security.max_body_kb * 1024)
     # Every response gets the security headers here, once (onestop.web.security).
     app.add_middleware(SecurityHeaders, docs=(web_docs.DOCS_URL,))
     app.add_middleware(

@@ -226,6 +226,7 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
     import uvicorn
 
     from onestop.app import create_app
+    from onestop.web.ws_transport import WS_PROTOCOL
 
     for line in first_run(settings, config):
         print(line)
@@ -259,6 +260,8 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
         proxy_headers=False,
         ws_ping_interval=20,
         ws_ping_timeout=20,
+        # uvicorn's websockets plus a bounded buffer and an abort for silent clients.
+        ws=WS_PROTOCOL,
     )
     return 0
 

@@ -63,6 +63,8 @@ class Hall:
             head=self.engine.head(),
             fetch_between=lambda since, upto: self.db(self.engine.events_between, since, upto),
             fetch_head=lambda: self.db(self.engine.head),
+            per_address=config.security.websockets_per_address,
+            total=config.security.websockets_total,
         )
         self._unsubscribe = self.bus.subscribe(self.hub.publish_threadsafe)
         # Accounts, sessions and sign-in: changes are ledger events by the engine's units;

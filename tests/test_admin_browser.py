@@ -133,7 +133,7 @@ def test_overview_and_notices(browser: Browser, server: HallServer,
     expect(windows).to_have_count(12, timeout=WAIT_MS)
     expect(windows.nth(4)).to_contain_text(issued["number"])
     expect(windows.nth(4)).to_contain_text("服务中")
-    expect(windows.nth(4)).to_contain_text("clerk5")
+    expect(windows.nth(4)).to_contain_text("5号窗口员")
     expect(windows.nth(2)).to_contain_text("暂无人员")  # nobody signed in at window 3
     # Live: a call made elsewhere shows up without a reload.
     with api(server) as http:

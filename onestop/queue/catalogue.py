@@ -140,13 +140,20 @@ class SecurityDef(Strict):
 
     A session ends when its user signs out, is deactivated or has their password changed, when
     an admin ends it, after `session_idle_minutes` without a request, and `session_max_hours`
-    after sign-in whatever happens. `trusted_proxies` are the addresses (or networks) of reverse
+    after sign-in whatever happens. `max_body_kb` and the websocket caps bound what one client
+    can make the server hold. `trusted_proxies` are the addresses (or networks) of reverse
     proxies whose X-Forwarded-For header is believed for the client's address; from anyone
     else the header is ignored, so a client cannot pick the address sign-in throttling sees."""
 
     session_idle_minutes: int = Field(240, ge=5, le=7 * 24 * 60)
     session_max_hours: int = Field(12, ge=1, le=7 * 24)
     trusted_proxies: list[str] = Field(default_factory=list, max_length=100)
+    # Request bodies above this are refused (413) before they are read; the largest legitimate
+    # body (a notice, a ticket template) is a few KB.
+    max_body_kb: int = Field(64, ge=4, le=4096)
+    # Open websockets: per client address (a screen PC runs a few pages) and in all.
+    websockets_per_address: int = Field(50, ge=1, le=10_000)
+    websockets_total: int = Field(2000, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def _addresses(self) -> SecurityDef:

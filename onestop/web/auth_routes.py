@@ -31,6 +31,7 @@ from onestop.web.access import (
 )
 from onestop.web.accounts import Account
 from onestop.web.deps import hall_of
+from onestop.web.openapi_errors import answers
 from onestop.web.passwords import PasswordsBusy
 from onestop.web.sessions import leave_windows
 
@@ -88,7 +89,13 @@ async def login_page(request: Request, next: str | None = None) -> Response:
     }, cache=None)
 
 
-@router.get("/auth/me")
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI of a JSON body a route reads itself (it also takes the HTML form)."""
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": model.model_json_schema()}}}}
+
+
+@router.get("/auth/me", responses=answers(401))
 async def me(request: Request) -> dict[str, Any]:
     return _me(await resolve(request), request)
 
@@ -127,11 +134,13 @@ async def end_own_session(hall: Hall, principal: Principal) -> None:
     if principal.session_id is None:
         return
     ended = await hall.db(hall.sessions.sign_out, principal.session_id)
+    hall.hub.end_owner(("session", principal.session_id), "signed out")
     if ended is not None:
         await hall.db(leave_windows, hall.engine.windows, [ended], principal.actor)
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", openapi_extra=_json_body(Credentials),
+             responses=answers(401, 403, 429))
 async def login(request: Request) -> Response:
     """JSON {username, password} or the login form; both need the session's CSRF token."""
     hall = hall_of(request)
@@ -188,7 +197,7 @@ async def login(request: Request) -> Response:
     return JSONResponse(_me(principal, request))
 
 
-@router.post("/auth/logout")
+@router.post("/auth/logout", responses=answers(401, 403))
 async def logout(request: Request) -> dict[str, Any]:
     """Sign out: the server-side session ends (the old cookie is worthless from now on); a clerk
     signed in at a window leaves it (unstaffed, with an event)."""
@@ -234,7 +243,8 @@ async def _password_change(request: Request, is_form: bool) -> PasswordChange:
     return body
 
 
-@router.post("/auth/password")
+@router.post("/auth/password", openapi_extra=_json_body(PasswordChange),
+             responses=answers(429))
 async def change_password(
     request: Request, principal: Annotated[Principal, allow("session.own")],
 ) -> Response:

@@ -9,6 +9,10 @@ subprotocols `onestop`, `bearer.<device token>` and/or `ticket.<ticket token>` (
 sends them in the Sec-WebSocket-Protocol header), a program sends `Authorization: Bearer`, and
 a staff page's session cookie comes along by itself. `?token=` and `?ticket=` are still read
 for older clients, and redacted from the log (onestop.web.log_redaction).
+
+Bounded: per-address and total caps on open streams ([security]), a backlog bound and a send
+timeout per client (onestop.web.hub), and a stream ends at once when its device is revoked,
+its user disabled or its session ended (close code 1008).
 """
 
 from __future__ import annotations
@@ -20,15 +24,17 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from onestop.queue.errors import DomainError
-from onestop.web.access import Principal, resolve
+from onestop.web.access import Principal, client_address, resolve
 from onestop.web.audiences import Audience, audience_of, dumps, message
 from onestop.web.deps import hall_of
-from onestop.web.hub import Closed, Subscription
+from onestop.web.hub import Closed, Owner, StreamsFull, Subscription
+from onestop.web.ws_transport import abort_connection
 
 if TYPE_CHECKING:
     from onestop.hall import Hall
 
 CATCH_UP_LIMIT = 10_000
+SEND_SECONDS = 10.0  # a send that waits longer means the client has stopped reading
 
 router = APIRouter()
 
@@ -68,11 +74,20 @@ async def events(websocket: WebSocket) -> None:
         await websocket.close(code=1008, reason="sign in, use a device token or a ticket link")
         return
     audience = audience_of(principal)
-    sub = hall.hub.subscribe(audience)
+    try:
+        sub = hall.hub.subscribe(audience, owners_of(principal),
+                                 client_address(websocket, hall.trusted_proxies))
+    except StreamsFull as full:
+        await websocket.close(code=1013, reason=str(full))
+        return
     reader = asyncio.create_task(_watch_disconnect(websocket, sub))
     try:
         last = await _catch_up(websocket, hall, since, audience)
         await _stream(websocket, sub, last)
+    except TimeoutError:
+        # The client stopped reading: its socket buffers are full and a send would wait for
+        # ever. Drop the connection without a closing handshake (it could not be sent either).
+        abort_connection(websocket)
     except (WebSocketDisconnect, RuntimeError, ConnectionError):
         pass
     finally:
@@ -109,10 +124,11 @@ async def _catch_up(websocket: WebSocket, hall: Hall, since: int | None,
         if missed is not None:
             tz = hall.engine.time.tz
             for event in missed:  # the same view of each event as live delivery gives
-                await websocket.send_text(dumps(message(event, tz, audience)))
+                await asyncio.wait_for(websocket.send_text(dumps(message(event, tz, audience))),
+                                       SEND_SECONDS)
             return missed[-1].seq if missed else since
     snap = await hall.db(hall.engine.reads.snapshot)
-    await websocket.send_text(
+    await asyncio.wait_for(websocket.send_text(
         dumps(
             {
                 "seq": snap["seq"],
@@ -121,22 +137,38 @@ async def _catch_up(websocket: WebSocket, hall: Hall, since: int | None,
                 "data": snap,
             }
         )
-    )
+    ), SEND_SECONDS)
     return int(snap["seq"])
 
 
+def owners_of(principal: Principal) -> frozenset[Owner]:
+    """What revoking would end this stream: the device, or the user and their session."""
+    if principal.kind == "device" and principal.id is not None:
+        return frozenset({("device", principal.id)})
+    owners: set[Owner] = set()
+    if principal.kind == "user" and principal.id is not None:
+        owners.add(("user", principal.id))
+    if principal.session_id is not None:
+        owners.add(("session", principal.session_id))
+    return frozenset(owners)
+
+
 async def _stream(websocket: WebSocket, sub: Subscription, last: int) -> None:
+    """Every send is bounded in time and preceded by the overflow check, so a client that
+    stops reading is let go after at most SUBSCRIBER_BACKLOG events or SEND_SECONDS."""
     while True:
         item = await sub.queue.get()
-        if item is Closed:
-            if sub.overflowed:
-                await websocket.close(code=1013, reason="too far behind; reconnect with since")
+        if item is Closed or sub.closed_for is not None:
+            if sub.closed_for is not None:
+                code, reason = sub.closed_for
+                await asyncio.wait_for(websocket.close(code=code, reason=reason[:120]),
+                                       SEND_SECONDS)
             return
         seq, text = item
         if seq <= last:
             continue
         last = seq
-        await websocket.send_text(text)
+        await asyncio.wait_for(websocket.send_text(text), SEND_SECONDS)
 
 
 async def _watch_disconnect(websocket: WebSocket, sub: Subscription) -> None:
