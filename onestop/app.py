@@ -37,6 +37,7 @@ from onestop.web import (
     errors,
     events_ws,
     log_redaction,
+    openapi_errors,
     privacy_api,
     staff_api,
 )
@@ -131,4 +132,5 @@ def create_app(
         hall: Hall = app.state.hall
         return {"ok": True, "seq": hall.hub.last_seq, "websocket_clients": hall.hub.connected}
 
+    openapi_errors.declare_error_responses(app)
     return app

@@ -194,6 +194,20 @@ def test_bad_device_token_is_401_not_public(hall: dict[str, Any]) -> None:
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sign_in_with_a_body_that_is_not_json_is_a_401_not_a_500(hall: dict[str, Any]) -> None:
+    """Found by the API fuzzing (tests/test_fuzz_api.py): `{`, a NUL byte or bytes that are not
+    UTF-8, sent as application/json, used to escape as a 500."""
+    c = TestClient(hall["app"], raise_server_exceptions=False)
+    csrf = c.get("/auth/me").json()["csrf_token"]
+    for body in (b"{", b"\x00", b"\xff\xfe"):
+        response = c.post("/auth/login", content=body, headers={
+            "X-CSRF-Token": csrf, "Content-Type": "application/json"})
+        assert response.status_code == 401, response.text
+        assert response.json()["error"] == "unauthorized"
+        assert response.json()["message_en"] == "enter a user name and a password"
+
+
 def test_sign_in_is_throttled(hall: dict[str, Any]) -> None:
     c = TestClient(hall["app"])
     csrf = c.get("/auth/me").json()["csrf_token"]

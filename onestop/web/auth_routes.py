@@ -151,7 +151,10 @@ async def login(request: Request) -> Response:
         raw: Any = {"username": form.get("username") or "", "password": form.get("password") or ""}
         target = _safe_next(str(form.get("next") or "/"))
     else:
-        raw = await request.json()
+        try:
+            raw = await request.json()
+        except ValueError:  # not JSON (or not UTF-8): answered like any unusable credentials
+            raw = None
         target = "/"
     try:
         creds = Credentials.model_validate(raw)
