@@ -4,7 +4,6 @@ binding, kiosk binding and sign-in throttling. Real app, real database, real sig
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_support import PASSWORD, add_device, add_user, sign_in
+from auth_support import (
+    PASSWORD,
+    SAMPLE_CONFIG_DIR,
+    add_device,
+    add_user,
+    sample_hall_without_printers,
+    sign_in,
+)
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.requests import Request
@@ -24,18 +30,7 @@ from onestop.settings import RuntimeSettings, load_hall_config
 from onestop.web.access import MATRIX, LoginThrottle, TooManyAttempts, client_address
 from onestop.web.passwords import PasswordsBusy, PasswordWorkers
 
-SAMPLE = Path(__file__).resolve().parent.parent / "config"
-DEVICES = """
-[[kiosks]]
-id = "k1"
-name = "一号机"
-printer = { type = "none" }
-
-[[kiosks]]
-id = "k2"
-name = "二号机"
-printer = { type = "none" }
-"""
+SAMPLE = SAMPLE_CONFIG_DIR
 ROLES = ["admin", "supervisor", "clerk", "desk", "kiosk", "screen", "public"]
 
 
@@ -57,9 +52,7 @@ def action_of(route: APIRoute) -> str | None:
 def hall(db_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[dict[str, Any]]:
     config_dir = tmp_path / "config"
     config_dir.mkdir()
-    for name in ("hall.toml", "services.toml"):
-        shutil.copy(SAMPLE / name, config_dir / name)
-    (config_dir / "devices.toml").write_text(DEVICES, encoding="utf-8")
+    sample_hall_without_printers(config_dir)
     for role in ("admin", "supervisor", "desk"):
         add_user(db_url, role, role)
     add_user(db_url, "clerk", "clerk", counters=[5, 6])

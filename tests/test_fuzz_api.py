@@ -44,7 +44,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import shutil
 import socket
 import threading
 from collections import Counter
@@ -61,7 +60,7 @@ import schemathesis
 import sqlalchemy as sa
 import uvicorn
 from argon2 import PasswordHasher
-from auth_support import PASSWORD, sign_in
+from auth_support import PASSWORD, SAMPLE_CONFIG_DIR, sample_hall_without_printers, sign_in
 from conftest import fresh_db_url, hall_time
 from engine_support import KIOSK, clerk_at
 from fastapi.routing import APIRoute
@@ -78,18 +77,7 @@ from onestop.web.access import MATRIX, LoginThrottle
 from onestop.web.openapi_errors import ACTIONS, ErrorBody
 from onestop.web.passwords import PasswordWorkers
 
-SAMPLE = Path(__file__).resolve().parent.parent / "config"
-DEVICES = """
-[[kiosks]]
-id = "k1"
-name = "一号机"
-printer = { type = "none" }
-
-[[kiosks]]
-id = "k2"
-name = "二号机"
-printer = { type = "none" }
-"""
+SAMPLE = SAMPLE_CONFIG_DIR
 IDENTITIES = {"anonymous": "public", "kiosk": "kiosk", "screen": "screen", "clerk": "clerk",
               "desk": "desk", "supervisor": "supervisor", "admin": "admin"}
 CLERK_WINDOWS = [5, 6]  # the fuzzing clerk's; nobody else sits there
@@ -138,9 +126,7 @@ FUZZ_CONFIG: dict[str, Any] = {
 
 def _hall_config(config_dir: Path) -> Any:
     """The sample hall with printer-less kiosks and no rate limits (see the docstring)."""
-    for name in ("hall.toml", "services.toml"):
-        shutil.copy(SAMPLE / name, config_dir / name)
-    (config_dir / "devices.toml").write_text(DEVICES, encoding="utf-8")
+    sample_hall_without_printers(config_dir)
     config = load_hall_config(config_dir)
     return config.model_copy(update={
         "rate_limits": config.rate_limits.model_copy(update={"enabled": False})})
