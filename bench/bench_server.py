@@ -271,7 +271,8 @@ def make_accounts(common: list[str]) -> Credentials:
             raise BenchError(f"no token in `onestop device add` output: {output!r}")
         return found[0]
 
-    username, password = "bench-supervisor", secrets.token_urlsafe(12)
+    # "Bench-…-9": the password policy wants 3 of lower, upper, digit, symbol whatever comes out.
+    username, password = "bench-supervisor", f"Bench-{secrets.token_urlsafe(12)}-9"
     cli(["user", "add", username, "--role", "supervisor", "--password-stdin"], common,
         stdin=password + "\n")
     kiosk = first_kiosk()

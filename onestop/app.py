@@ -29,7 +29,19 @@ from onestop.queue.store import migrate
 from onestop.settings import RuntimeSettings
 from onestop.signage import notices as signage_notices  # signage wiring
 from onestop.signage import screen as signage_screen  # signage wiring
-from onestop.web import api, auth_routes, day_api, errors, events_ws, staff_api
+from onestop.web import (
+    api,
+    auth_routes,
+    bounds,
+    day_api,
+    errors,
+    events_ws,
+    log_redaction,
+    openapi_errors,
+    privacy_api,
+    staff_api,
+)
+from onestop.web import docs as web_docs
 from onestop.web.security import SecurityHeaders
 from onestop.web.static_files import SHARED_DIR, SHARED_URL
 
@@ -40,6 +52,7 @@ def create_app(
     settings: RuntimeSettings, config: HallConfig, clock: Clock | None = None
 ) -> FastAPI:
     clock = clock or SystemClock()
+    log_redaction.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,16 +76,27 @@ def create_app(
         version=__version__,
         description="Queueing and signage for a one-stop government service hall (政务服务中心).",
         lifespan=lifespan,
+        # Our own /docs (onestop.web.docs: Swagger UI from the installed package, no CDN);
+        # FastAPI's CDN-based pages are off.
+        docs_url=None, redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs else None,
     )
     errors.install(app)
-    # Every HTML page gets the security headers here, once; the OpenAPI pages load Swagger UI
-    # from a CDN and keep FastAPI's own headers.
-    app.add_middleware(SecurityHeaders, exempt=(app.docs_url, app.redoc_url,
-                                                app.swagger_ui_oauth2_redirect_url))
+    bounds.install_handlers(app)
+    # Input the database cannot hold, and bodies over the limit, are refused before any route.
+    app.add_middleware(bounds.InputBounds, max_body_bytes=config.security.max_body_kb * 1024)
+    # Every response gets the security headers here, once (onestop.web.security).
+    app.add_middleware(SecurityHeaders, docs=(web_docs.DOCS_URL,))
     app.add_middleware(
         SessionMiddleware, secret_key=settings.session_secret(), session_cookie="onestop_session",
-        max_age=12 * 3600, same_site="lax", https_only=settings.secure_cookies,
+        # The cookie only names a server-side session (onestop.web.sessions), which decides.
+        max_age=config.security.session_max_hours * 3600, same_site="lax",
+        https_only=settings.cookies_secure(),
     )
+    if settings.docs:
+        app.include_router(web_docs.router)
+        app.mount(web_docs.ASSETS_URL, StaticFiles(directory=web_docs.assets_dir()),
+                  name="docs-static")
     app.include_router(auth_routes.router)
     app.include_router(api.catalogue)
     app.include_router(api.kiosk)
@@ -80,6 +104,7 @@ def create_app(
     app.include_router(events_ws.router)
     app.include_router(day_api.router)
     app.include_router(staff_api.router)
+    app.include_router(privacy_api.router)
     app.include_router(appointments_api.router)  # appointments wiring (before kiosk routes)
     app.include_router(kiosk_api.router)
     app.mount(SHARED_URL, StaticFiles(directory=SHARED_DIR), name="web-static")
@@ -107,4 +132,5 @@ def create_app(
         hall: Hall = app.state.hall
         return {"ok": True, "seq": hall.hub.last_seq, "websocket_clients": hall.hub.connected}
 
+    openapi_errors.declare_error_responses(app)
     return app

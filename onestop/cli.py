@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="address residents' phones reach, used in ticket QR codes",
     )
 
-    user = sub.add_parser("user", help="staff accounts: add, list",
-                          description="Staff accounts (admin, supervisor, clerk, desk).")
+    user = sub.add_parser("user", help="staff accounts: add, list, disable, enable, passwd",
+                          description="Staff accounts (admin, supervisor, clerk, desk). Every "
+                                      "change is recorded in the ledger (GET /api/admin/audit).")
     user_sub = user.add_subparsers(dest="action", required=True, metavar="ACTION")
     user_add = user_sub.add_parser("add", help="add a staff account and print its password",
                                    description="Add a staff account. Without --password-stdin a "
@@ -84,8 +86,23 @@ def build_parser() -> argparse.ArgumentParser:
                           help="read the password from standard input")
     _common(user_add)
     _common(user_sub.add_parser("list", help="list staff accounts"))
+    for action, text in (("disable", "disable an account: it cannot sign in, its sessions end "
+                                     "at once and a clerk at a window leaves it"),
+                         ("enable", "enable a disabled account again")):
+        change = user_sub.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
+        change.add_argument("username")
+        _common(change)
+    passwd = user_sub.add_parser("passwd", help="set a new password (ends the account's sessions)",
+                                 description="Reset an account's password: without "
+                                             "--password-stdin a password is generated and "
+                                             "printed once. Every session of the account ends.")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true",
+                        help="read the new password from standard input")
+    _common(passwd)
 
-    device = sub.add_parser("device", help="kiosk and hall-screen devices: add, list",
+    device = sub.add_parser("device", help="kiosk and hall-screen devices: add, list, revoke, "
+                                           "rotate",
                             description="Devices sign in with a bearer token instead of a password.")
     device_sub = device.add_subparsers(dest="action", required=True, metavar="ACTION")
     device_add = device_sub.add_parser("add", help="add a device and print its token",
@@ -95,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--kiosk", help="for --role kiosk: the kiosk id in devices.toml")
     _common(device_add)
     _common(device_sub.add_parser("list", help="list devices"))
+    for action, text in (("revoke", "revoke a device's token: its next request is refused"),
+                         ("rotate", "give a device a new token (printed once; the old one stops "
+                                    "working; a revoked device is enabled again)")):
+        change = device_sub.add_parser(action, help=text,
+                                       description=text[0].upper() + text[1:] + ".")
+        change.add_argument("name")
+        _common(change)
 
     voice = sub.add_parser("voice", help="voice calling: build the voice pack, say a call",
                            description="Offline voice calling (espeak-ng voice pack).")
@@ -175,14 +199,15 @@ def cmd_init(settings: RuntimeSettings, config: HallConfig) -> int:
 def first_run(settings: RuntimeSettings, config: HallConfig) -> list[str]:
     """On an empty hall: an admin account and a token per kiosk and for one hall screen, so the
     quick start opens working pages. Credentials go to a file only the owner can read."""
-    import secrets
+    from onestop.web import passwords
 
     accounts = _accounts(settings, config)
     note = settings.data_dir.resolve() / "first-run.txt"
     if accounts.counts() != (0, 0):
+        accounts.store.dispose()
         return [f"first-run sign-in and device links: {note}"] if note.exists() else []
     base = settings.base_url()
-    password = secrets.token_urlsafe(9)
+    password = passwords.generate("admin")
     accounts.add_user("admin", "管理员", "admin", password)
     lines = [f"admin sign-in      {base}/login   user admin   password {password}"]
     for kiosk in config.kiosks:
@@ -201,6 +226,7 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
     import uvicorn
 
     from onestop.app import create_app
+    from onestop.web.ws_transport import WS_PROTOCOL
 
     for line in first_run(settings, config):
         print(line)
@@ -229,8 +255,13 @@ def cmd_serve(settings: RuntimeSettings, config: HallConfig) -> int:
         port=settings.port,
         log_level="info",
         access_log=False,
+        # The client's address is decided by [security] trusted_proxies (onestop.web.access),
+        # not by uvicorn believing X-Forwarded-For from any local process.
+        proxy_headers=False,
         ws_ping_interval=20,
         ws_ping_timeout=20,
+        # uvicorn's websockets plus a bounded buffer and an abort for silent clients.
+        ws=WS_PROTOCOL,
     )
     return 0
 
@@ -257,38 +288,79 @@ def today_lines(settings: RuntimeSettings, config: HallConfig) -> list[str]:
 
 
 def _accounts(settings: RuntimeSettings, config: HallConfig) -> Any:
+    """The hall's accounts; their changes are ledger events."""
+    return _engine_accounts(settings, config)[1]
+
+
+def _engine_accounts(settings: RuntimeSettings, config: HallConfig) -> tuple[Any, Any]:
     from onestop.web.accounts import Accounts
 
     engine = _engine(settings, config)
-    return Accounts(engine.store, engine.time.clock)
+    return engine, Accounts(engine.store, engine.time.clock, engine.unit)
+
+
+def _fail(message: str) -> int:
+    print(f"onestop: {message}", file=sys.stderr)
+    return 2
 
 
 def cmd_user(settings: RuntimeSettings, config: HallConfig, args: argparse.Namespace) -> int:
-    import secrets
-
     from onestop.queue.errors import DomainError
 
-    accounts = _accounts(settings, config)
+    engine, accounts = _engine_accounts(settings, config)
+    try:
+        return _user_action(config, args, engine, accounts)
+    except DomainError as exc:
+        return _fail(exc.message_en)
+    finally:
+        accounts.store.dispose()
+
+
+def _read_password() -> str:
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _user_action(config: HallConfig, args: argparse.Namespace, engine: Any, accounts: Any
+                 ) -> int:
+    from onestop.web import passwords
+    from onestop.web.accounts import CLI
+    from onestop.web.sessions import leave_windows
+
     if args.action == "list":
         for a in accounts.list_users():
             windows = ",".join(map(str, a.counters)) or "-"
-            print(f"{a.username:<20}{a.role:<12}{a.display_name:<16}windows {windows}")
+            state = "" if a.active else "  DISABLED"
+            print(f"{a.username:<20}{a.role:<12}{a.display_name:<16}windows {windows}{state}")
+        return 0
+    if args.action in ("disable", "enable"):
+        account = accounts.user_by_name(args.username)
+        account, ended = accounts.set_active(account.id, args.action == "enable", actor=CLI)
+        leave_windows(engine.windows, ended, CLI)
+        print(f"user {account.username} {'enabled' if account.active else 'disabled'}"
+              + (f"; {len(ended)} session(s) ended" if ended else ""))
+        return 0
+    if args.action == "passwd":
+        account = accounts.user_by_name(args.username)
+        password = _read_password() if args.password_stdin else passwords.generate(
+            account.username)
+        passwords.check(password, account.username)
+        password_hash = passwords.hash_now(password)
+        account, ended = accounts.set_password(account.id, password_hash, actor=CLI, reset=True)
+        leave_windows(engine.windows, ended, CLI)
+        print(f"password of {account.username} changed"
+              + (f"; {len(ended)} session(s) ended" if ended else ""))
+        if not args.password_stdin:
+            print(f"password: {password}")
         return 0
     clerk = next((c for c in config.clerks if c.id == args.username), None)
     counters = [int(x) for x in args.counters.split(",") if x.strip()] if args.counters else (
         list(clerk.counters) if clerk else [])
     unknown = [n for n in counters if config.counter(n) is None]
     if unknown:
-        print(f"onestop: unknown window(s) {unknown}", file=sys.stderr)
-        return 2
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else \
-        secrets.token_urlsafe(9)
+        return _fail(f"unknown window(s) {unknown}")
+    password = _read_password() if args.password_stdin else passwords.generate(args.username)
     name = args.name or (clerk.name if clerk else args.username)
-    try:
-        account = accounts.add_user(args.username, name, args.role, password, counters)
-    except DomainError as exc:
-        print(f"onestop: {exc.message_en}", file=sys.stderr)
-        return 2
+    account = accounts.add_user(args.username, name, args.role, password, counters, actor=CLI)
     print(f"user {account.username} ({account.role}) added"
           + (f", windows {','.join(map(str, account.counters))}" if account.counters else ""))
     if not args.password_stdin:
@@ -298,23 +370,34 @@ def cmd_user(settings: RuntimeSettings, config: HallConfig, args: argparse.Names
 
 def cmd_device(settings: RuntimeSettings, config: HallConfig, args: argparse.Namespace) -> int:
     from onestop.queue.errors import DomainError
+    from onestop.web.accounts import CLI
 
     accounts = _accounts(settings, config)
-    if args.action == "list":
-        for d in accounts.list_devices():
-            print(f"{d.name:<24}{d.role:<8}{d.kiosk or ''}")
-        return 0
-    if args.role == "kiosk" and (not args.kiosk or config.kiosk(args.kiosk) is None):
-        known = ", ".join(k.id for k in config.kiosks) or "none configured"
-        print(f"onestop: --kiosk must name a kiosk in devices.toml ({known})", file=sys.stderr)
-        return 2
     try:
-        device, token = accounts.add_device(args.name, args.role, args.kiosk)
+        if args.action == "list":
+            for d in accounts.list_devices():
+                state = "" if d.active else "  REVOKED"
+                print(f"{d.name:<24}{d.role:<8}{d.kiosk or '':<12}{state}".rstrip())
+            return 0
+        if args.action == "revoke":
+            device = accounts.revoke_device(accounts.device_by_name(args.name).id, actor=CLI)
+            print(f"device {device.name} revoked: its token no longer works")
+            return 0
+        if args.action == "rotate":
+            device, token = accounts.rotate_device(accounts.device_by_name(args.name).id,
+                                                   actor=CLI)
+            print(f"device {device.name} has a new token; the old one no longer works")
+        else:
+            if args.role == "kiosk" and (not args.kiosk or config.kiosk(args.kiosk) is None):
+                known = ", ".join(k.id for k in config.kiosks) or "none configured"
+                return _fail(f"--kiosk must name a kiosk in devices.toml ({known})")
+            device, token = accounts.add_device(args.name, args.role, args.kiosk, actor=CLI)
+            print(f"device {device.name} ({device.role}) added")
     except DomainError as exc:
-        print(f"onestop: {exc.message_en}", file=sys.stderr)
-        return 2
+        return _fail(exc.message_en)
+    finally:
+        accounts.store.dispose()
     page = f"/kiosk?k={device.kiosk}" if device.role == "kiosk" else "/screen"
-    print(f"device {device.name} ({device.role}) added")
     print(f"token: {token}")
     print(f"open once on the device: {settings.base_url()}{page}#token={token}")
     return 0
@@ -373,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_args(args)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # What the hall writes (database, secret key, printed tickets, recordings) is its owner's.
+    os.umask(0o077)
     settings = _settings(args)
     if args.command == "voice":
         return cmd_voice(settings, args)

@@ -32,6 +32,9 @@ from onestop.signage.voice_calls import HallVoice
 from onestop.web.access import LoginThrottle
 from onestop.web.accounts import Accounts
 from onestop.web.hub import EventHub
+from onestop.web.passwords import PasswordWorkers
+from onestop.web.rate_limits import RateLimits
+from onestop.web.sessions import Sessions
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -60,10 +63,20 @@ class Hall:
             head=self.engine.head(),
             fetch_between=lambda since, upto: self.db(self.engine.events_between, since, upto),
             fetch_head=lambda: self.db(self.engine.head),
+            per_address=config.security.websockets_per_address,
+            total=config.security.websockets_total,
         )
         self._unsubscribe = self.bus.subscribe(self.hub.publish_threadsafe)
-        self.accounts = Accounts(self.store, clock)
+        # Accounts, sessions and sign-in: changes are ledger events by the engine's units;
+        # argon2 runs in its own small pool, never on the database threads.
+        self.accounts = Accounts(self.store, clock, self.engine.unit)
+        self.sessions = Sessions(self.store, clock, config.security, self.engine.unit)
         self.login_throttle = LoginThrottle()
+        limits = config.rate_limits
+        self.rate_limits = RateLimits({"booking": limits.booking, "lookup": limits.lookup,
+                                       "cancel": limits.cancel}, enabled=limits.enabled)
+        self.passwords = PasswordWorkers()
+        self.trusted_proxies = config.security.proxy_networks()
         self.kiosks = KioskPrinters(config, self.engine, settings.data_dir.resolve(),
                                     poll_interval=settings.printer_poll_seconds)
         self.led = LedSignage(config, self.engine, settings.data_dir.resolve())
@@ -98,5 +111,6 @@ class Hall:
         await asyncio.to_thread(self.voice.stop)
         self._unsubscribe()
         await self.hub.stop()
+        await asyncio.to_thread(self.passwords.close)
         self.executor.shutdown(wait=True)
         self.store.dispose()

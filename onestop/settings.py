@@ -47,6 +47,7 @@ class RuntimeSettings(BaseSettings):
     printer_poll_seconds: float = 5.0
     secret_key: str = ""
     secure_cookies: bool = False
+    docs: bool = Field(True, description="Serve the API documentation at /docs (ONESTOP_DOCS)")
     clock_start: datetime | None = Field(
         None, description="Run the hall's clock from this instant (training, demos, tests)")
 
@@ -72,6 +73,10 @@ class RuntimeSettings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
             path.chmod(0o600)
         return path.read_text(encoding="utf-8").strip()
+
+    def cookies_secure(self) -> bool:
+        """Session cookies only over HTTPS when the hall is reached over HTTPS."""
+        return self.secure_cookies or self.public_url.lower().startswith("https://")
 
     def db_url(self) -> str:
         return self.db or sqlite_url(self.data_dir.resolve())

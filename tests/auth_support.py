@@ -8,13 +8,15 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
+from pathlib import Path
 from typing import Any
 
 from onestop.queue.clock import SystemClock
 from onestop.queue.store import Store, migrate
 from onestop.web.accounts import Accounts
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "Correct-Horse-Battery-9"  # meets the password policy (onestop.web.passwords)
 
 
 def _accounts(db_url: str) -> tuple[Accounts, Store]:
@@ -88,7 +90,7 @@ def seat_clerks(db_url: str, base_url: str, *numbers: int) -> list[Any]:
     for n in numbers:
         name = f"clerk{n}"
         with contextlib.suppress(Exception):  # already made by an earlier call in this test
-            add_user(db_url, name, "clerk", [n])
+            add_user(db_url, name, "clerk", [n], name=f"{n}号窗口员")
         client = httpx.Client(base_url=base_url, timeout=15)
         me = sign_in(client, name)
         assert me["window"] == n, me
@@ -123,3 +125,27 @@ class OpenTerminals:
         self._thread.join(timeout=30)
         for client in self.clients:
             client.close()
+
+
+SAMPLE_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+TWO_KIOSKS_NO_PRINTERS = """
+[[kiosks]]
+id = "k1"
+name = "一号机"
+printer = { type = "none" }
+
+[[kiosks]]
+id = "k2"
+name = "二号机"
+printer = { type = "none" }
+"""
+
+
+def sample_hall_without_printers(config_dir: Path) -> Path:
+    """The sample hall's files in `config_dir`, with two kiosks that have no printer (tests
+    that exercise roles and routes, not printing)."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("hall.toml", "services.toml"):
+        shutil.copy(SAMPLE_CONFIG_DIR / name, config_dir / name)
+    (config_dir / "devices.toml").write_text(TWO_KIOSKS_NO_PRINTERS, encoding="utf-8")
+    return config_dir

@@ -138,15 +138,30 @@ class BookForTests(AppointmentBook):
     """The real appointment book; a resident books, cancels and moves, kiosk k1 checks in."""
 
     def book(self, service_id: str, day: date, slot_start: Any, phone: str,
-             name: str | None = None, *, actor: Actor = RESIDENT) -> dict[str, Any]:
-        return super().book(service_id, day, slot_start, phone, name, actor=actor)
+             name: str | None = None, check: int | None = None, sms_code: str | None = None,
+             *, actor: Actor = RESIDENT) -> dict[str, Any]:
+        return super().book(service_id, day, slot_start, phone, name, check, sms_code,
+                            actor=actor)
 
-    def cancel(self, code: str, *, actor: Actor = RESIDENT) -> dict[str, Any]:
-        return super().cancel(code, actor=actor)
+    def _last4(self, code: str) -> str:
+        """What the resident types: the last four digits of the booking's phone."""
+        from onestop.queue.appointments import normalise_code
+        from onestop.queue.tables import appointments
 
-    def reschedule(self, code: str, day: date, slot_start: Any, *,
-                   actor: Actor = RESIDENT) -> dict[str, Any]:
-        return super().reschedule(code, day, slot_start, actor=actor)
+        with self.engine.store.read() as conn:
+            phone = conn.execute(sa.select(appointments.c.phone).where(
+                appointments.c.code == normalise_code(code))).scalar()
+        return str(phone or "0000")[-4:]
+
+    def cancel(self, code: str, phone_last4: str | None = None, *, actor: Actor = RESIDENT,
+               staff: bool = False) -> dict[str, Any]:
+        last4 = phone_last4 if phone_last4 is not None else self._last4(code)
+        return super().cancel(code, last4, actor=actor, staff=staff)
+
+    def reschedule(self, code: str, day: date, slot_start: Any, phone_last4: str | None = None,
+                   *, actor: Actor = RESIDENT, staff: bool = False) -> dict[str, Any]:
+        last4 = phone_last4 if phone_last4 is not None else self._last4(code)
+        return super().reschedule(code, day, slot_start, last4, actor=actor, staff=staff)
 
     def check_in(self, code: str, kiosk: str | None, print_requested: bool, *,
                  actor: Actor = KIOSK) -> dict[str, Any]:

@@ -3,33 +3,34 @@ binding, kiosk binding and sign-in throttling. Real app, real database, real sig
 
 from __future__ import annotations
 
-import shutil
+import asyncio
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_support import add_device, add_user, sign_in
+from auth_support import (
+    PASSWORD,
+    SAMPLE_CONFIG_DIR,
+    add_device,
+    add_user,
+    sample_hall_without_printers,
+    sign_in,
+)
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from onestop.app import create_app
+from onestop.queue.catalogue import SecurityDef
 from onestop.queue.clock import ManualClock
 from onestop.settings import RuntimeSettings, load_hall_config
-from onestop.web.access import MATRIX
+from onestop.web.access import MATRIX, LoginThrottle, TooManyAttempts, client_address
+from onestop.web.passwords import PasswordsBusy, PasswordWorkers
 
-SAMPLE = Path(__file__).resolve().parent.parent / "config"
-DEVICES = """
-[[kiosks]]
-id = "k1"
-name = "一号机"
-printer = { type = "none" }
-
-[[kiosks]]
-id = "k2"
-name = "二号机"
-printer = { type = "none" }
-"""
+SAMPLE = SAMPLE_CONFIG_DIR
 ROLES = ["admin", "supervisor", "clerk", "desk", "kiosk", "screen", "public"]
 
 
@@ -51,14 +52,15 @@ def action_of(route: APIRoute) -> str | None:
 def hall(db_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[dict[str, Any]]:
     config_dir = tmp_path / "config"
     config_dir.mkdir()
-    for name in ("hall.toml", "services.toml"):
-        shutil.copy(SAMPLE / name, config_dir / name)
-    (config_dir / "devices.toml").write_text(DEVICES, encoding="utf-8")
+    sample_hall_without_printers(config_dir)
     for role in ("admin", "supervisor", "desk"):
         add_user(db_url, role, role)
     add_user(db_url, "clerk", "clerk", counters=[5, 6])
     tokens = {"kiosk": add_device(db_url, "kiosk-k1", "kiosk", "k1"),
               "screen": add_device(db_url, "screen-1", "screen")}
+    # What the walk may disable, reset, revoke and rotate: nobody's credentials in use.
+    add_user(db_url, "spare", "clerk", counters=[7])
+    add_device(db_url, "spare-screen", "screen")
     settings = RuntimeSettings(db=db_url, data_dir=tmp_path, printer_poll_seconds=60)
     app = create_app(settings, load_hall_config(config_dir), clock)
     clients: dict[str, TestClient] = {}
@@ -73,7 +75,11 @@ def hall(db_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[dict[str, 
             clients[role] = c
         ticket = clients["supervisor"].post("/api/tickets", json={"service": "elderly-card"})
         assert ticket.status_code == 201
-        yield {"app": app, "clients": clients, "token": ticket.json()["token"]}
+        hall = app.state.hall
+        spare_user = hall.accounts.user_by_name("spare").id
+        spare_device = hall.accounts.device_by_name("spare-screen").id
+        yield {"app": app, "clients": clients, "token": ticket.json()["token"],
+               "ids": {"user_id": spare_user, "device_id": spare_device, "session_id": 999999}}
 
 
 def all_routes(routes: list[Any]) -> list[Any]:
@@ -92,9 +98,12 @@ def api_routes(app: Any) -> list[APIRoute]:
     return routes
 
 
-def fill(path: str, token: str) -> str:
-    return (path.replace("{counter}", "5").replace("{kiosk}", "k1").replace("{token}", token)
+def fill(path: str, token: str, ids: dict[str, int]) -> str:
+    path = (path.replace("{counter}", "5").replace("{kiosk}", "k1").replace("{token}", token)
             .replace("{id}", "1").replace("{notice_id}", "1"))
+    for name, value in ids.items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
 
 
 def test_every_api_route_declares_an_action(hall: dict[str, Any]) -> None:
@@ -111,7 +120,7 @@ def test_route_by_role_matrix(hall: dict[str, Any]) -> None:
         action = action_of(route)
         assert action is not None
         for method in sorted(route.methods - {"HEAD"}):
-            path = fill(route.path, hall["token"])
+            path = fill(route.path, hall["token"], hall["ids"])
             for role in ROLES:
                 client: TestClient = hall["clients"][role]
                 response = client.request(method, path, json={} if method != "GET" else None)
@@ -178,6 +187,20 @@ def test_bad_device_token_is_401_not_public(hall: dict[str, Any]) -> None:
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sign_in_with_a_body_that_is_not_json_is_a_401_not_a_500(hall: dict[str, Any]) -> None:
+    """Found by the API fuzzing (tests/test_fuzz_api.py): `{`, a NUL byte or bytes that are not
+    UTF-8, sent as application/json, used to escape as a 500."""
+    c = TestClient(hall["app"], raise_server_exceptions=False)
+    csrf = c.get("/auth/me").json()["csrf_token"]
+    for body in (b"{", b"\x00", b"\xff\xfe"):
+        response = c.post("/auth/login", content=body, headers={
+            "X-CSRF-Token": csrf, "Content-Type": "application/json"})
+        assert response.status_code == 401, response.text
+        assert response.json()["error"] == "unauthorized"
+        assert response.json()["message_en"] == "enter a user name and a password"
+
+
 def test_sign_in_is_throttled(hall: dict[str, Any]) -> None:
     c = TestClient(hall["app"])
     csrf = c.get("/auth/me").json()["csrf_token"]
@@ -188,7 +211,7 @@ def test_sign_in_is_throttled(hall: dict[str, Any]) -> None:
 
     assert [attempt("wrong") for _ in range(5)] == [401] * 5
     assert attempt("wrong") == 429
-    blocked = attempt("correct-horse-battery")
+    blocked = attempt(PASSWORD)
     assert blocked == 429, "even the right password waits out the lock"
 
 
@@ -202,3 +225,146 @@ def test_pages_send_strangers_to_sign_in(hall: dict[str, Any]) -> None:
     assert cookie.has_nonstandard_attr("HttpOnly") or "httponly" in str(cookie._rest).lower()
 
 
+
+
+# -- sign-in throttling -------------------------------------------------------------------------
+
+
+def test_throttle_locks_a_name_per_address_and_only_slows_it_elsewhere() -> None:
+    throttle = LoginThrottle()
+    delays = [throttle.begin("admin", "10.0.0.1").delay for _ in range(5)]
+    assert delays == [0.0, 0.25, 0.5, 1.0, 2.0]  # counted before any password is checked
+    with pytest.raises(TooManyAttempts) as locked:
+        throttle.begin("admin", "10.0.0.1")
+    assert "请 5 分钟后再试" in locked.value.message
+    # From another address: not locked, only a growing delay, capped at 8 s.
+    elsewhere = throttle.begin("ADMIN", "10.0.0.2")
+    assert elsewhere.delay == 4.0
+    throttle.succeeded(elsewhere)  # the right password from there: that was no failure
+    assert [throttle.begin("admin", "10.0.0.3").delay for _ in range(4)] == [4.0, 8.0, 8.0, 8.0]
+    # Any name from one address: locked after 20.
+    for i in range(20):
+        throttle.begin(f"guess{i}", "10.0.0.9")
+    with pytest.raises(TooManyAttempts) as flood:
+        throttle.begin("someone", "10.0.0.9")
+    assert "本机登录失败次数过多" in flood.value.message
+
+
+def test_throttle_forgets_after_the_window_and_takes_back_unchecked_attempts() -> None:
+    throttle = LoginThrottle(window=0.2)
+    first = throttle.begin("desk", "a")
+    throttle.cancel(first)  # the password workers were busy: never checked, never counted
+    assert throttle.begin("desk", "a").delay == 0.0
+    for _ in range(4):
+        throttle.begin("desk", "a")
+    with pytest.raises(TooManyAttempts):
+        throttle.begin("desk", "a")
+    time.sleep(0.25)
+    assert throttle.begin("desk", "a").delay == 0.0
+
+
+def test_client_address_believes_forwarded_for_only_from_trusted_proxies() -> None:
+    def request(peer: str, forwarded: str | None) -> Request:
+        headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+        return Request({"type": "http", "client": (peer, 1234), "headers": headers})
+
+    proxies = SecurityDef(trusted_proxies=["10.0.0.2", "10.1.0.0/16"]).proxy_networks()
+    assert client_address(request("10.0.0.2", "203.0.113.7"), proxies) == "203.0.113.7"
+    # The nearest hop that is not one of our proxies; whatever the client wrote before it is
+    # not believed.
+    assert client_address(request("10.0.0.2", "6.6.6.6, 203.0.113.7, 10.1.2.3"),
+                          proxies) == "203.0.113.7"
+    assert client_address(request("10.0.0.2", "garbage, 203.0.113.7"), proxies) == "203.0.113.7"
+    assert client_address(request("10.0.0.2", "203.0.113.7, garbage"), proxies) == "10.0.0.2"
+    assert client_address(request("10.0.0.2", None), proxies) == "10.0.0.2"
+    assert client_address(request("192.0.2.1", "203.0.113.7"), proxies) == "192.0.2.1"
+    assert client_address(request("10.0.0.2", "203.0.113.7"), ()) == "10.0.0.2"
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        SecurityDef(trusted_proxies=["10.0.0.x"])
+
+
+def test_password_workers_refuse_beyond_their_bound() -> None:
+    workers = PasswordWorkers(workers=1, queue=1)
+    digest = workers.hasher.hash("Right-Password-1")
+
+    async def burst() -> list[Any]:
+        return await asyncio.gather(*(workers.verify(digest, "Right-Password-1")
+                                      for _ in range(5)), return_exceptions=True)
+
+    try:
+        results = asyncio.run(burst())
+    finally:
+        workers.close()
+    assert results.count(True) == 2
+    busy = [r for r in results if isinstance(r, PasswordsBusy)]
+    assert len(busy) == 3 and busy[0].status == 429 and "稍后再试" in busy[0].message
+
+
+@pytest.fixture
+def login_app(clock: ManualClock, tmp_path: Path) -> Iterator[Any]:
+    """A hall on SQLite with an admin, whose throttle waits milliseconds instead of seconds
+    (the delays themselves are checked above), trusting 10.0.0.254 as its reverse proxy."""
+    db_url = f"sqlite:///{tmp_path / 'login.db'}"
+    add_user(db_url, "admin", "admin")
+    config = load_hall_config(SAMPLE)
+    config = config.model_copy(update={"security": SecurityDef(trusted_proxies=["10.0.0.254"])})
+    settings = RuntimeSettings(db=db_url, data_dir=tmp_path, printer_poll_seconds=60)
+    app = create_app(settings, config, clock)
+    with TestClient(app):
+        app.state.hall.login_throttle.base_delay = 0.001
+        yield app
+
+
+def attempt(c: TestClient, password: str, username: str = "admin",
+            headers: dict[str, str] | None = None) -> int:
+    csrf = c.get("/auth/me").json()["csrf_token"]
+    return c.post("/auth/login", json={"username": username, "password": password},
+                  headers={"X-CSRF-Token": csrf, **(headers or {})}).status_code
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_user_out_elsewhere(
+        login_app: Any) -> None:
+    at_a = TestClient(login_app, client=("10.0.0.1", 50000))
+    at_b = TestClient(login_app, client=("10.0.0.2", 50000))
+    assert [attempt(at_a, "Wrong-Guess-1") for _ in range(5)] == [401] * 5
+    assert attempt(at_a, PASSWORD) == 429, "address A is locked for admin, even the right one"
+    assert attempt(at_b, PASSWORD) == 200, "admin still signs in from address B"
+
+
+def test_forwarded_for_counts_only_behind_the_trusted_proxy(login_app: Any) -> None:
+    proxy = TestClient(login_app, client=("10.0.0.254", 50000))
+    liar = TestClient(login_app, client=("10.0.0.7", 50000))
+    for _ in range(5):
+        assert attempt(proxy, "Wrong-Guess-1", headers={"X-Forwarded-For": "192.0.2.10"}) == 401
+    assert attempt(proxy, PASSWORD, headers={"X-Forwarded-For": "192.0.2.10"}) == 429
+    assert attempt(proxy, PASSWORD, headers={"X-Forwarded-For": "192.0.2.11"}) == 200
+    # A client that is not the proxy cannot escape its lock by claiming other addresses.
+    for i in range(5):
+        assert attempt(liar, "Wrong-Guess-1", headers={"X-Forwarded-For": f"198.51.100.{i}"}) \
+            == 401
+    assert attempt(liar, PASSWORD, headers={"X-Forwarded-For": "198.51.100.99"}) == 429
+
+
+def test_a_parallel_burst_from_one_address_gets_at_most_five_password_checks(
+        login_app: Any) -> None:
+    hall = login_app.state.hall
+    checked: list[str] = []
+    verify = hall.passwords.verify
+
+    async def counting(password_hash: str | None, password: str) -> bool:
+        checked.append(password)
+        return bool(await verify(password_hash, password))
+
+    hall.passwords.verify = counting
+    burst = TestClient(login_app, client=("10.0.0.66", 50000))
+    csrf = burst.get("/auth/me").json()["csrf_token"]
+    burst.headers["X-CSRF-Token"] = csrf
+
+    def one(_: int) -> int:
+        return burst.post("/auth/login", json={"username": "admin",
+                                               "password": "Wrong-Guess-1"}).status_code
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(one, range(40)))
+    assert 1 <= len(checked) <= 5, f"{len(checked)} passwords checked"
+    assert statuses.count(401) == len(checked) and statuses.count(429) == 40 - len(checked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from fastapi.testclient import TestClient
 from onestop.app import create_app
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.clock import ManualClock
+from onestop.queue.errors import InvalidTransition
 from onestop.settings import RuntimeSettings
+from onestop.web.accounts import CLI
 
 
 @pytest.fixture
@@ -94,3 +97,88 @@ def test_admin_page_requires_staff_sign_in(app: Any) -> None:
     page = sup.get("/admin")
     assert page.status_code == 200 and "今日概览" in page.text
     assert "Content-Security-Policy" in page.headers
+
+
+def test_revoked_and_rotated_device_tokens(app: Any) -> None:
+    admin = TestClient(app)
+    sign_in(admin, "root")
+    made = admin.post("/api/admin/devices", json={"name": "kiosk-west", "role": "kiosk",
+                                                  "kiosk": "k1"}).json()
+    kiosk = TestClient(app, headers={"Authorization": f"Bearer {made['token']}"})
+    assert kiosk.get("/api/kiosks/k1").status_code == 200
+    rotated = admin.post(f"/api/admin/devices/{made['id']}/rotate")
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()
+    assert new["token"] != made["token"] and new["enrol_url"].endswith(f"#token={new['token']}")
+    assert new["rotated_at"] and new["active"]
+    old = kiosk.get("/api/kiosks/k1")
+    assert old.status_code == 401 and old.json()["message"] == "设备令牌无效或已停用"
+    kiosk.headers["Authorization"] = f"Bearer {new['token']}"
+    assert kiosk.get("/api/kiosks/k1").status_code == 200
+    revoked = admin.post(f"/api/admin/devices/{made['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["active"] is False
+    assert kiosk.get("/api/kiosks/k1").status_code == 401
+    assert kiosk.post("/api/kiosks/k1/tickets", json={"service": "gas-payment"}).status_code == 401
+    listed = {d["name"]: d for d in admin.get("/api/admin/devices").json()}
+    assert listed["kiosk-west"]["active"] is False and listed["kiosk-west"]["revoked_at"]
+    assert "token" not in listed["kiosk-west"]
+    # The live stream learns of it: device.revoked, who in its staff part only.
+    hall = app.state.hall
+    last = hall.engine.events_between(0, hall.engine.head())[-1]
+    assert last.type == "device.revoked" and last.data == {"change": "revoked"}
+    assert last.staff == {"device_id": made["id"], "device": "kiosk-west", "role": "kiosk",
+                          "kiosk": "k1"}
+    # Rotating a revoked device enrols it again with a new token.
+    again = admin.post(f"/api/admin/devices/{made['id']}/rotate").json()
+    assert again["active"]
+    kiosk.headers["Authorization"] = f"Bearer {again['token']}"
+    assert kiosk.get("/api/kiosks/k1").status_code == 200
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_account_changes_that_are_refused(app: Any) -> None:
+    admin = TestClient(app)
+    sign_in(admin, "root")
+    users = {u["username"]: u for u in admin.get("/api/admin/users").json()}
+    me = users["root"]["id"]
+    for path, words in [(f"/api/admin/users/{me}/disable", "不能停用自己的账号"),
+                        (f"/api/admin/users/{me}/password", "修改自己的密码"),
+                        ("/api/admin/users/999/disable", "没有这个账号"),
+                        ("/api/admin/users/999/password", "没有这个账号"),
+                        ("/api/admin/devices/999/revoke", "没有这个设备"),
+                        ("/api/admin/devices/999/rotate", "没有这个设备"),
+                        ("/api/admin/users/0/enable", "请求内容有误"),
+                        ("/api/admin/users/x/enable", "请求内容有误")]:
+        response = admin.post(path)
+        assert response.status_code in (404, 409, 422), (path, response.text)
+        assert words in response.json()["message"] and response.json()["message_en"], path
+    # Another admin may disable root; then root2 is the last active admin, whom nobody (not
+    # even the command line) may disable: nobody could manage accounts any more.
+    other = admin.post("/api/admin/users", json={"username": "root2", "name": "二号管理员",
+                                                 "role": "admin"}).json()
+    second = TestClient(app)
+    sign_in(second, "root2", other["password"])
+    assert second.post(f"/api/admin/users/{me}/disable").status_code == 200
+    assert admin.get("/api/admin/users").status_code == 401, "root's session ended with it"
+    with pytest.raises(InvalidTransition, match="last active admin"):
+        app.state.hall.accounts.set_active(other["id"], False, actor=CLI)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_new_passwords_follow_the_policy(app: Any) -> None:
+    admin = TestClient(app)
+    sign_in(admin, "root")
+    for password, words in [("Short-1", "至少 10 位"), ("onlylowercase", "至少 3 类"),
+                            ("Admin@2024!!", "常见密码"), ("Zhou.Min-2024", "用户名")]:
+        refused = admin.post("/api/admin/users", json={"username": "zhou.min", "name": "周敏",
+                                                       "role": "desk", "password": password})
+        assert refused.status_code == 422, refused.text
+        body = refused.json()
+        assert words in body["message"] and body["message_en"].startswith("the password")
+    made = admin.post("/api/admin/users", json={"username": "zhou.min", "name": "周敏",
+                                                "role": "desk"}).json()
+    generated = made["password"]
+    assert re.fullmatch(r"[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}", generated)
+    reset = admin.post(f"/api/admin/users/{made['id']}/password").json()["password"]
+    assert reset != generated
+    assert sign_in(TestClient(app), "zhou.min", reset)["role"] == "desk"

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_support import PASSWORD, seat_clerks, sign_in
+from auth_support import PASSWORD, add_user, seat_clerks, sign_in
 from browser_support import (
     LANDSCAPE,
     NO_PRINTERS,
@@ -133,7 +133,7 @@ def test_overview_and_notices(browser: Browser, server: HallServer,
     expect(windows).to_have_count(12, timeout=WAIT_MS)
     expect(windows.nth(4)).to_contain_text(issued["number"])
     expect(windows.nth(4)).to_contain_text("服务中")
-    expect(windows.nth(4)).to_contain_text("clerk5")
+    expect(windows.nth(4)).to_contain_text("5号窗口员")
     expect(windows.nth(2)).to_contain_text("暂无人员")  # nobody signed in at window 3
     # Live: a call made elsewhere shows up without a reload.
     with api(server) as http:
@@ -372,4 +372,97 @@ def test_close_leftovers_after_a_confirmation(browser: Browser, server: HallServ
     expect(last.locator(".lk-note")).to_have_text("原因：群众已离开，今日闭厅")
     with api(server) as http:
         assert sum(q["waiting"] for q in ok(http.get("/api/queues"))) == 0
+    assert_no_js_errors(page)
+
+
+def test_accounts_sessions_and_device_tokens(browser: Browser, server: HallServer,
+                                             clients: list[httpx.Client]) -> None:
+    """An admin disables a clerk (her terminal is signed out and her window left at once),
+    enables her again, resets her password, ends a session; rotates and revokes a device
+    token; the record lists each change with who made it."""
+    add_user(server.db_url, "root", "admin", name="管理员")
+    seat(server, clients, "chen-jing", "陈静", 5, [5, 6])
+    terminal = clients[0]
+    page = new_page(browser, LAPTOP)
+    sign_in_page(page, server, "/admin", "root")
+    expect(page.locator("#overview-windows tbody tr")).to_have_count(12)
+    tab(page, "staff")
+    chen = page.locator("#users tr[data-user='chen-jing']")
+    expect(chen).to_contain_text("1 个", timeout=WAIT_MS)
+    expect(page.locator("#users tr[data-user='root']")).to_contain_text("当前账号")
+    sessions = page.locator("#sessions tbody tr")
+    expect(sessions).to_have_count(2)  # root here, and chen-jing at her terminal
+    chen_session = page.locator("#sessions tr[data-user='chen-jing']")
+    expect(chen_session).to_contain_text("5号窗口")
+    expect(page.locator("#sessions tr[data-user='root']")).to_contain_text("当前登录")
+
+    # Disable: asked in the row, then done; her terminal's next request is refused.
+    chen.locator("button.disable").click()
+    expect(chen.locator(".ask")).to_have_text("停用 陈静（chen-jing）？其登录将立即退出")
+    chen.locator("button.confirm-no").click()
+    expect(chen.locator(".ask")).to_have_count(0)
+    chen.locator("button.disable").click()
+    chen.locator("button.confirm-yes").click()
+    expect(page.locator("#alert")).to_have_text("已停用 陈静（chen-jing），1 个登录已退出",
+                                                timeout=WAIT_MS)
+    expect(chen).to_have_attribute("data-active", "false")
+    expect(chen.locator(".badge")).to_have_text("已停用")
+    expect(chen_session).to_have_count(0)
+    assert terminal.post("/api/counters/5/heartbeat").status_code == 401
+    with api(server) as http:
+        five = next(c for c in ok(http.get("/api/counters")) if c["number"] == 5)
+    assert five["state"] == "unstaffed"
+    chen.locator("button.enable").click()
+    expect(chen.locator(".badge")).to_have_text("启用", timeout=WAIT_MS)
+
+    # Reset her password: shown once; she signs in with it (and the session shows up).
+    chen.locator("button.reset").click()
+    chen.locator("button.confirm-yes").click()
+    secret = page.locator("#user-secret")
+    expect(secret).to_contain_text("陈静（chen-jing） 的新密码（只显示这一次）：", timeout=WAIT_MS)
+    password = re.search(r"：(\S+)", secret.inner_text())
+    assert password is not None
+    again = httpx.Client(base_url=server.base, timeout=15)
+    clients.append(again)
+    sign_in(again, "chen-jing", password.group(1))
+    tab(page, "staff")
+    expect(chen_session).to_have_count(1, timeout=WAIT_MS)
+    chen_session.locator("button.end").click()
+    chen_session.locator("button.confirm-yes").click()
+    expect(page.locator("#alert")).to_have_text("已结束 陈静（chen-jing） 的登录", timeout=WAIT_MS)
+    expect(chen_session).to_have_count(0)
+    assert again.get("/api/presence").status_code == 401
+    audit = page.locator("#audit tbody tr")
+    expect(audit.first).to_contain_text("结束登录")
+    expect(page.locator("#audit tr[data-type='account.disabled']")).to_contain_text(
+        "陈静（chen-jing）")
+    expect(page.locator("#audit tr[data-type='account.disabled']")).to_contain_text("管理员")
+    assert_no_horizontal_overflow(page)
+    screenshot(page, "admin-accounts")
+
+    # Devices: a new token for the kiosk (the old one is dead), then revoked.
+    old_token = server.kiosk_tokens["k1"]
+    tab(page, "devices")
+    kiosk = page.locator("#devices tr[data-device='kiosk-k1']")
+    expect(kiosk.locator(".badge")).to_have_text("可用", timeout=WAIT_MS)
+    kiosk.locator("button.rotate").click()
+    expect(kiosk.locator(".ask")).to_have_text("为 kiosk-k1 更换令牌？旧令牌将立即失效")
+    kiosk.locator("button.confirm-yes").click()
+    device_secret = page.locator("#device-secret")
+    expect(device_secret).to_contain_text("/kiosk?k=k1#token=", timeout=WAIT_MS)
+    new_token = device_secret.inner_text().rsplit("#token=", 1)[1].strip()
+    with httpx.Client(base_url=server.base, timeout=15) as device:
+        assert device.get("/api/kiosks/k1", headers={
+            "Authorization": f"Bearer {old_token}"}).status_code == 401
+        assert device.get("/api/kiosks/k1", headers={
+            "Authorization": f"Bearer {new_token}"}).status_code == 200
+        kiosk.locator("button.revoke").click()
+        kiosk.locator("button.confirm-yes").click()
+        expect(kiosk.locator(".badge")).to_have_text("已停用", timeout=WAIT_MS)
+        expect(page.locator("#alert")).to_have_text("kiosk-k1 的令牌已停用")
+        expect(device_secret).to_be_hidden()  # the token shown before is dead now
+        assert device.get("/api/kiosks/k1", headers={
+            "Authorization": f"Bearer {new_token}"}).status_code == 401
+    assert_no_horizontal_overflow(page)
+    screenshot(page, "admin-device-tokens")
     assert_no_js_errors(page)

@@ -147,6 +147,9 @@ def test_too_early_offers_a_normal_ticket(browser: Browser, server: HallServer) 
     page = new_page(browser, PHONE)
     page.goto(f"{server.base}/a/{code}")
     expect(page.locator("#a-state")).to_have_text("已预约", timeout=WAIT_MS)
+    page.locator("#cancel").click()  # without the phone's last four digits: asked for them
+    expect(page.locator("#error")).to_have_text("请先输入预约手机号的后四位")
+    page.locator("#last4").fill("5678")  # booked with 138 1234 5678
     page.locator("#cancel").click()
     page.locator("#cancel-yes").click()
     expect(page.locator("#a-state")).to_have_text("已取消", timeout=WAIT_MS)

@@ -27,6 +27,11 @@ SUN = date(2026, 11, 29)
 PHONE = "13812341234"
 
 
+def phone(n: int) -> str:
+    """Another resident's phone (one phone holds one booking per item and day)."""
+    return f"1390000{n:04d}"
+
+
 @contextmanager
 def raises(kind: type[Exception], zh: str) -> Iterator[Any]:
     """pytest.raises for domain errors, matched on the Chinese message residents see."""
@@ -145,8 +150,8 @@ def test_bad_days_slots_items_and_codes(book: AppointmentBook) -> None:
 
 
 def test_capacity_is_never_exceeded(book: AppointmentBook) -> None:
-    for _ in range(4):
-        book.book(ITEM, THU, time(10, 0), PHONE)
+    for n in range(4):
+        book.book(ITEM, THU, time(10, 0), phone(n))
     with raises(InvalidTransition, "该时段已约满，请选择其他时段"):
         book.book(ITEM, THU, time(10, 0), PHONE)
     other = book.book(ITEM, THU, time(10, 30), PHONE)
@@ -211,9 +216,9 @@ def test_too_early_and_too_late(book: AppointmentBook, clock: ManualClock) -> No
 
 def test_no_shows_after_the_window(engine: QueueEngine, book: AppointmentBook,
                                    clock: ManualClock) -> None:
-    ten = book.book(ITEM, THU, time(10, 0), PHONE)
-    eleven = book.book(ITEM, THU, time(11, 0), PHONE)
-    gone = book.book(ITEM, THU, time(10, 0), PHONE)
+    ten = book.book(ITEM, THU, time(10, 0), phone(1))
+    eleven = book.book(ITEM, THU, time(11, 0), phone(2))
+    gone = book.book(ITEM, THU, time(10, 0), phone(3))
     book.cancel(gone["code"])
     assert book.mark_no_shows(hall_time(2026, 11, 26, 10, 15)) == 0  # the last minute counts
     assert book.mark_no_shows(hall_time(2026, 11, 26, 10, 16)) == 1

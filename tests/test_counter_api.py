@@ -48,6 +48,18 @@ def issue(client: TestClient, service: str, priority: str = "normal") -> dict[st
     return dict(ok(client.post("/api/tickets", json=body), 201))
 
 
+def checked_in(client: TestClient, service: str) -> dict[str, Any]:
+    """An appointment ticket, as a booking's check-in at a kiosk makes it (the appointment class
+    comes from nowhere else)."""
+    from engine_support import KIOSK
+
+    from onestop.queue.states import Priority
+
+    engine = client.app.state.hall.engine  # type: ignore[attr-defined]
+    return engine.tickets.issue(service, Priority.APPOINTMENT, channel="appointment",
+                                actor=KIOSK)
+
+
 def numbers(tickets: list[dict[str, Any]]) -> list[str]:
     return [t["number"] for t in tickets]
 
@@ -57,7 +69,7 @@ def test_waiting_list_is_in_calling_order(client: TestClient) -> None:
     b1 = issue(client, "elderly-card")  # window 5: 4th item; window 6: 1st
     b2 = issue(client, "subsistence-allowance")  # window 5: 1st item; window 6: last
     b3 = issue(client, "elderly-card", "green")
-    b4 = issue(client, "subsistence-allowance", "appointment")
+    b4 = checked_in(client, "subsistence-allowance")
     issue(client, "pension-qualification")  # another queue: windows 5 and 6 never see it
     # One queue, one line: the same order at both windows, whatever their item order.
     line = [b3["number"], b4["number"], b1["number"], b2["number"]]
@@ -122,6 +134,8 @@ def test_today_counts_and_times(client: TestClient, clock: ManualClock) -> None:
 
     # Tomorrow the count starts again.
     clock.advance(timedelta(days=1))
+    assert client.get("/api/counters/5/today").status_code == 401  # yesterday's session ended
+    sign_in(client, "sup")
     assert ok(client.get("/api/counters/5/today"))["served_today"] == 0
 
 

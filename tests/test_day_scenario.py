@@ -165,9 +165,12 @@ def test_a_day_at_the_windows(hall: dict[str, Any]) -> None:
     assert requeued["state"] == "waiting" and requeued["number"] == "B003"
     assert requeued["people_ahead"] == 3  # [corrections] requeue_places
 
-    # The day: 陈静 serves everyone else through the afternoon, her terminal alive all along.
-    at(16, 0)
-    tick((chen, 5))
+    # The day: 陈静 serves everyone else through the afternoon, her terminal alive all along
+    # (its heartbeat keeps her session from going idle too; the supervisor looks in at noon).
+    for hour in (10, 12, 14, 16):
+        at(hour, 0)
+        tick((chen, 5))
+        windows(sup)
     served = 0
     while (called := chen.post("/api/counters/5/call-next")).status_code == 200:
         ok(chen.post("/api/counters/5/start"))

@@ -77,7 +77,7 @@ def test_desk_finds_a_missed_ticket_and_puts_it_back_in_line(browser: Browser,
         steps = lookup.locator(".lk-history tbody tr")
         expect(steps).to_have_count(4)
         expect(steps.nth(3).locator(".lk-what")).to_have_text("过号")
-        expect(steps.nth(3).locator(".lk-who")).to_have_text("clerk5（窗口人员）")
+        expect(steps.nth(3).locator(".lk-who")).to_have_text("5号窗口员（窗口人员）")
         expect(steps.nth(3).locator(".lk-where")).to_have_text("5号窗口")
         expect(lookup.locator("button.lk-reroute")).to_have_count(0)  # not the desk's to do
 

@@ -7,6 +7,7 @@ message, never a 500. Also the screen's name masking and the /screen page itself
 
 from __future__ import annotations
 
+import json as jsonlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +26,8 @@ from onestop.app import create_app
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.clock import ManualClock
 from onestop.settings import RuntimeSettings
+from onestop.signage.notice_changes import apply_change
+from onestop.signage.notices import MAX_NOTICES
 from onestop.signage.screen import mask_name
 
 
@@ -112,9 +115,17 @@ def test_create_edit_delete_and_every_write_is_one_event(hall: Hall) -> None:
     events = hall.events()
     assert [e.data["change"]["action"] for e in events] == [
         "created", "created", "updated", "deleted"]
-    assert [[n["title"] for n in e.data["notices"]] for e in events] == [
-        ["周六预约服务"], ["周六预约服务", "医保缴费提醒"], ["医保缴费提醒"], []]
-    assert events[1].data["notices"] == shown  # the event carries exactly what GET shows
+    # A screen folding the events from an empty list shows what GET shows after each change.
+    folded: list[list[str]] = []
+    screen: list[dict[str, Any]] = []
+    for e in events:
+        screen, missed = apply_change(screen, e.data)
+        assert not missed
+        folded.append([n["title"] for n in screen])
+    assert folded == [["周六预约服务"], ["周六预约服务", "医保缴费提醒"], ["医保缴费提醒"], []]
+    assert events[1].data["notice"] == shown[1]  # the event carries the change, as GET shows it
+    assert "notices" not in events[1].data and events[1].data["showing"] == [first["id"], second["id"]]
+    assert events[3].data["notice"] is None  # deleted
 
 
 def test_changes_reach_the_event_stream_live(hall: Hall) -> None:
@@ -123,7 +134,8 @@ def test_changes_reach_the_event_stream_live(hall: Hall) -> None:
         create(hall.sup, title="停车场维修公告", body="东侧停车场暂停使用。")
         event = ws.receive_json()
         assert event["type"] == "notice.changed"
-        assert [n["title"] for n in event["data"]["notices"]] == ["停车场维修公告"]
+        assert event["data"]["notice"]["title"] == "停车场维修公告"
+        assert event["data"]["showing"] == [event["data"]["change"]["id"]]
 
 
 # -- scheduling -------------------------------------------------------------------------------
@@ -181,7 +193,7 @@ def test_reorder_puts_the_given_ids_first(hall: Hall) -> None:
     ok(sup.post("/api/notices/order", json={"ids": [d, c, b, a]}))
     assert titles(sup) == ["D", "C", "B", "A"]
     assert hall.events()[-1].data["change"] == {"action": "reordered", "id": d}
-    assert [n["title"] for n in hall.events()[-1].data["notices"]] == ["D", "C", "B", "A"]
+    assert hall.events()[-1].data["showing"] == [d, c, b, a]
     # a new notice goes last
     create(sup, title="E")
     assert titles(sup)[-1] == "E"
@@ -191,6 +203,17 @@ def test_reorder_puts_the_given_ids_first(hall: Hall) -> None:
 
 
 # -- who may do what --------------------------------------------------------------------------
+
+
+def test_a_hall_holds_at_most_max_notices(hall: Hall) -> None:
+    """Each create is one small event; beyond the cap a clear 409, and nothing is stored."""
+    for i in range(MAX_NOTICES):
+        create(hall.sup, title=f"公告{i}", body="很长的正文。" * 300)
+    refused = ok(hall.sup.post("/api/notices", json={"title": "再来一条"}), 409)
+    assert "上限" in refused["message"] and refused["details"] == {"limit": MAX_NOTICES}
+    assert len(ok(hall.sup.get("/api/notices?all=1"))) == MAX_NOTICES
+    last = hall.events()[-1]
+    assert len(jsonlib.dumps(last.data, ensure_ascii=False)) < 8_000 + 8 * MAX_NOTICES
 
 
 def test_roles(hall: Hall) -> None:

@@ -179,12 +179,19 @@ def test_screen_follows_the_hall(browser: Browser, server: LiveServer, http: htt
     # a notice is text, however it looks
     ok(http.post("/api/notices", json={
         "title": SCRIPT_TITLE, "body": "<b>本周六</b>上午9:00-12:00办理预约业务，请携带身份证。"}), 201)
-    ok(http.post("/api/notices", json={"title": "医保缴费提醒",
-                                        "body": "2027年度城乡居民医保集中缴费期截至12月31日。"}), 201)
+    insurance = ok(http.post("/api/notices", json={
+        "title": "医保缴费提醒", "body": "2027年度城乡居民医保集中缴费期截至12月31日。"}), 201)
     expect(page.locator("#notices")).to_contain_text(SCRIPT_TITLE, timeout=WAIT_MS)
     expect(page.locator("#notices")).to_contain_text("<b>本周六</b>")
     expect(page.locator("#notices .n-item")).to_have_count(2)
     assert page.locator("#notices script, #notices b").count() == 0
+    # Each event carries only the change: an edit and a delete still redraw the marquee.
+    ok(http.put(f"/api/notices/{insurance['id']}", json={"title": "医保缴费提醒（延期）"}))
+    expect(page.locator("#notices")).to_contain_text("医保缴费提醒（延期）", timeout=WAIT_MS)
+    expect(page.locator("#notices .n-item")).to_have_count(2)
+    assert http.delete(f"/api/notices/{insurance['id']}").status_code == 204
+    expect(page.locator("#notices")).not_to_contain_text("医保缴费提醒", timeout=WAIT_MS)
+    expect(page.locator("#notices .n-item")).to_have_count(1)
     assert page.dialogs == []  # type: ignore[attr-defined]
 
     # a busy hall: more calls than the list holds, from every queue

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from auth_support import add_user, sign_in
 from fastapi.testclient import TestClient
+from test_access import all_routes
 
 from onestop.app import create_app
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.clock import ManualClock
 from onestop.settings import RuntimeSettings
-from onestop.web.security import SECURITY_HEADERS
+from onestop.web.security import DATA_POLICY, DOCS_POLICY, SECURITY_HEADERS
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -33,7 +34,7 @@ PAGES = {
     "/admin": "no-store",
     "/book": "no-store",
     "/a/ZZZZZZZZ": "no-store",
-    "/login": None,
+    "/login": "no-store",  # nothing said by the page: the middleware's default
 }
 SHARED = ("common.js", "common.css", "day.js")
 
@@ -66,11 +67,45 @@ def test_every_page_has_the_security_headers_once_and_its_own_cache_policy(
         assert page.headers.get("cache-control") == cache, url
 
 
-def test_json_and_the_openapi_pages_keep_their_own_headers(staff: tuple[TestClient, str]) -> None:
-    client, _ = staff
-    assert "content-security-policy" not in client.get("/api/services").headers
-    docs = client.get("/docs")  # Swagger UI loads from a CDN with inline script
-    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+def test_json_and_the_docs_have_their_own_policies(staff: tuple[TestClient, str]) -> None:
+    client, token = staff
+    for url in ("/api/services", f"/api/tickets/{token}", "/api/nothing-here", "/openapi.json",
+                f"/t/{token}/qr.svg"):
+        answer = client.get(url)
+        assert answer.headers["content-security-policy"] == DATA_POLICY, url
+        assert answer.headers["x-frame-options"] == "DENY", url
+        assert answer.headers["x-content-type-options"] == "nosniff", url
+        assert "no-store" in answer.headers["cache-control"], url
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert docs.headers["content-security-policy"] == DOCS_POLICY
+    # Swagger UI from the installed package: nothing from the Internet.
+    assert "http://" not in docs.text and "https://" not in docs.text
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', docs.text):
+        assert client.get(asset).status_code == 200, asset
+
+
+def test_every_route_answers_with_the_security_headers(staff: tuple[TestClient, str]) -> None:
+    """Walk every route with every method it takes, signed in or not: whatever the answer
+    (200, 401, 404, 405, 422), it carries the headers."""
+    client, token = staff
+    public = TestClient(client.app)
+    seen = 0
+    for route in all_routes(client.app.routes):
+        path = getattr(route, "path", "")
+        methods = getattr(route, "methods", None) or set()
+        if not path or path.startswith("/static") or path.startswith("/ws"):
+            continue
+        url = re.sub(r"\{[^}]+\}", lambda m: token if "token" in m.group(0) else "1", path)
+        for method in sorted(methods - {"HEAD"}):
+            for who in (client, public):
+                answer = who.request(method, url, json={} if method != "GET" else None)
+                assert answer.status_code < 500, (method, url, answer.text)
+                for name in ("content-security-policy", "x-content-type-options",
+                             "x-frame-options", "referrer-policy"):
+                    assert name in answer.headers, (method, url, name)
+                seen += 1
+    assert seen > 100
 
 
 def test_pages_link_only_static_files_that_exist_shared_ones_from_web_versioned(

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from onestop.queue.appointments import AppointmentBook
-from onestop.web.access import Principal, allow
+from onestop.web.access import Principal, allow, client_address
 from onestop.web.deps import hall_of
 from onestop.web.kiosk_tickets import KioskId, find_kiosk, with_ticket_links
+from onestop.web.rate_limits import rate_limit
 
 if TYPE_CHECKING:
     from onestop.hall import Hall
@@ -41,11 +42,34 @@ class BookRequest(Body):
     slot: datetime | time = Field(description='Slot start: "10:00" or the ISO start from /slots')
     phone: str = Field(min_length=1, max_length=20, description="Mainland mobile number")
     name: str | None = Field(None, max_length=50)
+    check: int | None = Field(None, ge=1, le=2**63 - 1,
+                              description="The SMS check from /api/appointments/verify "
+                                          "(when the hall verifies phones)")
+    sms_code: str | None = Field(None, min_length=6, max_length=6, pattern=r"^\d{6}$")
+
+
+class VerifyRequest(Body):
+    phone: str = Field(min_length=1, max_length=20, description="Mainland mobile number")
+
+
+class VerifyAnswer(BaseModel):
+    check: int = Field(description="Send it back with the code when booking")
+    phone_masked: str
+    expires_at: str
+
+
+PhoneLast4 = Annotated[str, Field(min_length=4, max_length=4, pattern=r"^\d{4}$",
+                                   description="The last four digits of the booking's phone")]
+
+
+class CancelRequest(Body):
+    phone_last4: PhoneLast4 | None = Field(None, description="Needed unless staff cancel")
 
 
 class RescheduleRequest(Body):
     day: date
     slot: datetime | time
+    phone_last4: PhoneLast4 | None = Field(None, description="Needed unless staff move it")
 
 
 class CheckInRequest(Body):
@@ -93,17 +117,37 @@ async def booking_slots(
 async def book_slot(
     body: BookRequest, request: Request,
     principal: Annotated[Principal, allow("appointment.book")],
+    _: Annotated[None, rate_limit("booking")],
 ) -> dict[str, Any]:
+    """Book a place; one active booking per item and day per phone, and a few in all (防号贩子)."""
     hall = _hall(request)
     booking: dict[str, Any] = await hall.db(
         book_of(request).book, body.service, body.day, body.slot, body.phone, body.name,
-        actor=principal.actor)
+        body.check, body.sms_code, actor=principal.actor)
     return _links(hall, booking)
+
+
+@router.post("/api/appointments/verify", status_code=status.HTTP_201_CREATED,
+             response_model=VerifyAnswer)
+async def send_phone_check(
+    body: VerifyRequest, request: Request,
+    principal: Annotated[Principal, allow("appointment.book")],
+    _: Annotated[None, rate_limit("booking")],
+) -> dict[str, Any]:
+    """Send a six-digit code by SMS to prove the phone before booking (when the hall verifies
+    phones: `[appointments] verify_phone`); at most once a minute and five times a day."""
+    hall = _hall(request)
+    result: dict[str, Any] = await hall.db(book_of(request).checks.send, body.phone,
+                                           actor=principal.actor,
+                                           address=client_address(request,
+                                                                  hall.trusted_proxies))
+    return result
 
 
 @router.get("/api/appointments/{code}")
 async def get_booking(
-    code: Code, request: Request, _: Annotated[Principal, allow("appointment.manage")]
+    code: Code, request: Request, _: Annotated[Principal, allow("appointment.manage")],
+    __: Annotated[None, rate_limit("lookup")],
 ) -> dict[str, Any]:
     hall = _hall(request)
     return _links(hall, await hall.db(book_of(request).get, code))
@@ -111,20 +155,28 @@ async def get_booking(
 
 @router.post("/api/appointments/{code}/cancel")
 async def cancel_booking(
-    code: Code, request: Request, principal: Annotated[Principal, allow("appointment.manage")]
+    code: Code, request: Request, principal: Annotated[Principal, allow("appointment.manage")],
+    _: Annotated[None, rate_limit("cancel")],
+    body: CancelRequest | None = None,
 ) -> dict[str, Any]:
+    """Give the place back: the code and the last four digits of the phone (staff: the code)."""
     hall = _hall(request)
-    return _links(hall, await hall.db(book_of(request).cancel, code, actor=principal.actor))
+    last4 = body.phone_last4 if body else None
+    return _links(hall, await hall.db(book_of(request).cancel, code, last4,
+                                      actor=principal.actor, staff=principal.kind == "user"))
 
 
 @router.post("/api/appointments/{code}/reschedule")
 async def reschedule_booking(
     code: Code, body: RescheduleRequest, request: Request,
     principal: Annotated[Principal, allow("appointment.manage")],
+    _: Annotated[None, rate_limit("cancel")],
 ) -> dict[str, Any]:
+    """Move the booking: the code and the last four digits of the phone (staff: the code)."""
     hall = _hall(request)
     return _links(hall, await hall.db(book_of(request).reschedule, code, body.day, body.slot,
-                                      actor=principal.actor))
+                                      body.phone_last4, actor=principal.actor,
+                                      staff=principal.kind == "user"))
 
 
 @router.post("/api/kiosks/{kiosk}/check-in", status_code=status.HTTP_201_CREATED)
@@ -160,4 +212,4 @@ async def booking_qr(
     buffer = io.BytesIO()
     image.save(buffer)
     return Response(buffer.getvalue(), media_type="image/svg+xml",
-                    headers={"Cache-Control": "private, max-age=3600"})
+                    headers={"Cache-Control": "private, no-store"})  # the code is the key

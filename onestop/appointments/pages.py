@@ -75,6 +75,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "need_item": "请先选择事项",
         "need_slot": "请选择日期和时段",
         "need_phone": "请输入11位手机号",
+        "last4": "预约手机号后四位（取消或改约时需要）",
+        "sms_code": "短信验证码",
+        "sms_send": "获取验证码",
+        "sms_wait": "{n} 秒后可重发",
+        "need_sms_send": "请先获取短信验证码",
+        "need_sms_code": "请输入6位短信验证码",
+        "need_last4": "请先输入预约手机号的后四位",
     },
     "en": {
         "book_title": "Book an appointment",
@@ -123,6 +130,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "need_item": "Choose a service first",
         "need_slot": "Choose a day and a time",
         "need_phone": "Enter an 11-digit mobile number",
+        "last4": "Last four digits of the booking's phone (to cancel or move it)",
+        "sms_code": "SMS code",
+        "sms_send": "Send code",
+        "sms_wait": "Again in {n} s",
+        "need_sms_send": "Get the SMS code first",
+        "need_sms_code": "Enter the 6-digit SMS code",
+        "need_last4": "Enter the last four digits of the booking's phone first",
     },
 }
 
@@ -145,6 +159,7 @@ def _boot(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
     return {
         "lang": lang,
         "texts": texts(),
+        "verify_phone": config.appointments.verify_phone,
         "hall": {"name": config.hall.name, "name_en": config.hall.name_en,
                  "timezone": config.hall.timezone},
         **extra,

@@ -136,4 +136,4 @@ async def ticket_qr(
     buffer = io.BytesIO()
     image.save(buffer)
     return Response(buffer.getvalue(), media_type="image/svg+xml",
-                    headers={"Cache-Control": "public, max-age=86400"})
+                    headers={"Cache-Control": "private, no-store"})  # the token is the key

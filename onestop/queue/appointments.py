@@ -38,7 +38,9 @@ from onestop.queue.appointment_rules import (
     normalise_code,
     normalise_phone,
 )
+from onestop.queue.catalogue import ServiceItem
 from onestop.queue.errors import InvalidTransition, NotFound, Rejected
+from onestop.queue.phone_checks import PhoneChecks, WrongCode, sender_named
 from onestop.queue.states import Priority
 from onestop.queue.store import upsert
 from onestop.queue.tables import appointment_slots, appointments, tickets
@@ -195,16 +197,38 @@ class AppointmentBook(SlotRules):
 
     # -- changes ----------------------------------------------------------------------------
 
+    @property
+    def checks(self) -> PhoneChecks:
+        """The SMS check of a phone before a booking counts (when verify_phone is on)."""
+        if not hasattr(self, "_checks"):
+            self._checks = PhoneChecks(self.engine, sender_named(self.defs.sms_sender))
+        return self._checks
+
     def book(self, service_id: str, day: date, slot_start: datetime | time, phone: str,
-             name: str | None = None, *, actor: Actor) -> dict[str, Any]:
-        """Book one place in a slot; returns the booking with its code (shown once, in full)."""
+             name: str | None = None, check: int | None = None, sms_code: str | None = None,
+             *, actor: Actor) -> dict[str, Any]:
+        """Book one place in a slot; returns the booking with its code (shown once, in full).
+        With `verify_phone` on, `check` and `sms_code` prove the phone (onestop.queue.phone_checks)."""
         service = self._bookable_service(service_id)
         number = normalise_phone(phone)
         clean_name = (name or "").strip()[:MAX_NAME] or None
+        try:
+            return self._book(service, day, slot_start, number, clean_name, check, sms_code,
+                              actor)
+        except WrongCode as wrong:
+            self.checks.count_wrong(wrong.check_id)
+            raise
 
+    def _book(self, service: ServiceItem, day: date, slot_start: datetime | time, number: str,
+              clean_name: str | None, check: int | None, sms_code: str | None,
+              actor: Actor) -> dict[str, Any]:
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
             plan = self._open_plan(day, now)
             slot = self._slot_on(plan, slot_start, now)
+            self._hold_phone(conn, number)
+            if self.defs.verify_phone:
+                self.checks.use(conn, now, number, check, sms_code)
+            self._check_hoarding(conn, number, service, day)
             self._take(conn, service.id, slot)
             row = conn.execute(
                 sa.insert(appointments).values(
@@ -223,27 +247,83 @@ class AppointmentBook(SlotRules):
                     raise
         raise AssertionError("unreachable")
 
-    def cancel(self, code: str, *, actor: Actor) -> dict[str, Any]:
-        """The resident gives the place back; the slot can be booked again."""
+    def _hold_phone(self, conn: Connection, phone: str) -> None:
+        """Serialise bookings by one phone number (first in the unit, before any slot row), so
+        two at once cannot both pass the per-phone rules; SQLite's writer lock does it there."""
+        if self.engine.store.dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                         {"key": f"phone:{phone}"})
+
+    def _check_hoarding(self, conn: Connection, phone: str, service: ServiceItem,
+                        day: date) -> None:
+        """防号贩子: one active booking per item and day per phone, and at most
+        `per_phone_active` active bookings in all."""
+        a = appointments.c
+        active = conn.execute(sa.select(a.service_id, a.service_day).where(
+            a.phone == phone, a.state == AppointmentState.BOOKED.value)).all()
+        if any(s == service.id and d == day for s, d in active):
+            raise InvalidTransition(
+                f"该手机号已预约 {day.isoformat()} 的“{service.name}”，同一事项每天只能预约一次；"
+                "如需改时间，请改约",
+                f"this phone already holds a booking for {service.name_en} on {day.isoformat()};"
+                " reschedule it instead", reason="one_per_item_day")
+        limit = self.defs.per_phone_active
+        if len(active) >= limit:
+            raise InvalidTransition(
+                f"该手机号已有 {len(active)} 个未办理的预约（最多 {limit} 个），请先办理或取消",
+                f"this phone already holds {len(active)} bookings (at most {limit}); use or "
+                "cancel one first", reason="per_phone_limit")
+
+    def _check_owner(self, row: Row[Any], phone_last4: str | None) -> None:
+        """Changing a booking needs its code and the last four digits of its phone: a code
+        seen over a shoulder is not enough."""
+        given = (phone_last4 or "").strip()
+        if len(given) != 4 or not given.isdigit():
+            raise Rejected("请输入预约手机号的后四位", "enter the last four digits of the phone")
+        if not row.phone.endswith(given):
+            raise Rejected("手机号后四位不符，请核对", "the last four digits do not match",
+                           reason="phone_mismatch")
+
+    def cancel(self, code: str, phone_last4: str | None = None, *, actor: Actor,
+               staff: bool = False) -> dict[str, Any]:
+        """The resident gives the place back (with the phone's last four digits; staff need
+        not); the slot can be booked again."""
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
             row = self._lock(conn, code)
+            if not staff:
+                self._check_owner(row, phone_last4)
             self._require_booked(row, "取消", "cancelled")
             self._free(conn, row.service_id, row.slot_start)
             return self.view(self._set(conn, row.id, now, state=AppointmentState.CANCELLED.value))
 
         return self._change("appointment.cancelled", change, actor)
 
-    def reschedule(self, code: str, day: date, slot_start: datetime | time, *,
-                   actor: Actor) -> dict[str, Any]:
+    def reschedule(self, code: str, day: date, slot_start: datetime | time,
+                   phone_last4: str | None = None, *, actor: Actor,
+                   staff: bool = False) -> dict[str, Any]:
         """Move a booking: take the new slot and free the old one in the same transaction, the
         earlier slot's row first (lock order), so crossing reschedules never deadlock."""
         def change(conn: Connection, now: datetime) -> dict[str, Any]:
             row = self._lock(conn, code)
+            if not staff:
+                self._check_owner(row, phone_last4)
             self._require_booked(row, "改约", "rescheduled")
             plan = self._open_plan(day, now)
             slot = self._slot_on(plan, slot_start, now)
             if slot.start == row.slot_start:
                 raise Rejected("新时段与原预约相同", "the new slot is the one already booked")
+            if day != row.service_day:
+                self._hold_phone(conn, row.phone)
+                same = conn.execute(sa.select(appointments.c.id).where(
+                    appointments.c.phone == row.phone, appointments.c.id != row.id,
+                    appointments.c.service_id == row.service_id,
+                    appointments.c.service_day == day,
+                    appointments.c.state == AppointmentState.BOOKED.value)).first()
+                if same is not None:
+                    raise InvalidTransition(
+                        f"该手机号已预约 {day.isoformat()} 的同一事项，同一事项每天只能预约一次",
+                        f"this phone already holds a booking for this item on {day.isoformat()}",
+                        reason="one_per_item_day")
             if slot.start < row.slot_start:
                 self._take(conn, row.service_id, slot)
                 self._free(conn, row.service_id, row.slot_start)

@@ -6,6 +6,7 @@ files in `config/` and cross-checks them, so the engine can trust every referenc
 
 from __future__ import annotations
 
+import ipaddress
 import string
 from typing import Annotated, Literal
 
@@ -123,6 +124,51 @@ class CorrectionsDef(Strict):
     requeue_places: int = Field(3, ge=0, le=100)
 
 
+class RateLimitsDef(Strict):
+    """Requests one network address may make to the public routes, in the `limits` package's
+    notation ("20/hour", "5/minute"). A hall's own Wi-Fi puts many phones behind one address:
+    keep these generous; the per-phone rules of [appointments] stop hoarding."""
+
+    booking: str = Field("20/hour", pattern=r"^\d+\s*/\s*(second|minute|hour|day)$")
+    lookup: str = Field("120/hour", pattern=r"^\d+\s*/\s*(second|minute|hour|day)$")
+    cancel: str = Field("30/hour", pattern=r"^\d+\s*/\s*(second|minute|hour|day)$")
+    enabled: bool = True
+
+
+class SecurityDef(Strict):
+    """Staff sign-in sessions and the network in front of the server.
+
+    A session ends when its user signs out, is deactivated or has their password changed, when
+    an admin ends it, after `session_idle_minutes` without a request, and `session_max_hours`
+    after sign-in whatever happens. `max_body_kb` and the websocket caps bound what one client
+    can make the server hold. `trusted_proxies` are the addresses (or networks) of reverse
+    proxies whose X-Forwarded-For header is believed for the client's address; from anyone
+    else the header is ignored, so a client cannot pick the address sign-in throttling sees."""
+
+    session_idle_minutes: int = Field(240, ge=5, le=7 * 24 * 60)
+    session_max_hours: int = Field(12, ge=1, le=7 * 24)
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=100)
+    # Request bodies above this are refused (413) before they are read; the largest legitimate
+    # body (a notice, a ticket template) is a few KB.
+    max_body_kb: int = Field(64, ge=4, le=4096)
+    # Open websockets: per client address (a screen PC runs a few pages) and in all.
+    websockets_per_address: int = Field(50, ge=1, le=10_000)
+    websockets_total: int = Field(2000, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _addresses(self) -> SecurityDef:
+        for i, entry in enumerate(self.trusted_proxies):
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies[{i}]: {entry!r} is not an IP address or "
+                                 "network (e.g. 10.0.0.2 or 10.0.0.0/24)") from None
+        return self
+
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in self.trusted_proxies)
+
+
 class TicketTemplate(Strict):
     """What the printed ticket says; the layout itself lives in onestop.kiosk.ticket_layout."""
 
@@ -232,6 +278,8 @@ class HallConfig(Strict):
     policy: CallingPolicy = CallingPolicy()
     presence: PresenceDef = PresenceDef()
     corrections: CorrectionsDef = CorrectionsDef()
+    rate_limits: RateLimitsDef = RateLimitsDef()
+    security: SecurityDef = SecurityDef()
     ticket: TicketTemplate = TicketTemplate()
     kiosks: list[KioskDef] = Field(default_factory=list)
     led_buses: list[LedBusDef] = Field(default_factory=list)
@@ -333,6 +381,9 @@ def cross_check(config: HallConfig) -> list[tuple[str, str]]:
                           config.appointments.capacity_by_service)):
         problems += [(f"{key}.{sid}", f"unknown service {sid!r}")
                      for sid in mapping if sid not in service_ids]
+    if config.appointments.verify_phone and config.appointments.sms_sender == "none":
+        problems.append(("appointments.sms_sender",
+                         "verify_phone needs an SMS sender (console for trials)"))
     for q in config.queues:
         if not config.queue_services(q.id):
             problems.append(("queues", f"queue {q.id!r} has no service items"))

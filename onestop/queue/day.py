@@ -32,6 +32,7 @@ from onestop.queue.engine import QueueEngine
 from onestop.queue.lunch import LunchInfeasible, LunchPlan, LunchProblem
 from onestop.queue.lunch_schedule import LunchSchedule, _try
 from onestop.queue.lunch_search import NODE_LIMIT
+from onestop.queue.personal_data import PersonalData
 from onestop.queue.reports import day_report
 from onestop.queue.states import AT_WINDOW_STATES, CounterState, PauseOrigin, TicketState
 from onestop.queue.tables import counters, hall_days, tickets
@@ -77,6 +78,9 @@ class HallDay:
             marked = self.appointments.mark_no_shows(now)
             if marked:
                 done.append(f"{marked} appointment no-show(s)")
+            erased = PersonalData(self.appointments).erase_expired(now)
+            if erased:
+                done.append(f"personal data of {erased} old booking(s) masked")
         return done
 
     def _row(self, conn: Connection, day: date) -> Any:

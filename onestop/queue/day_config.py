@@ -142,3 +142,14 @@ class AppointmentsDef(_Strict):
     late_minutes: int = Field(15, ge=0, le=240,
                               description="Check-in allowed this long after the slot starts")
     sessions: list[SessionDef] = Field(default_factory=list)
+    # 防号贩子: one phone number cannot hoard the places of a day.
+    per_phone_active: int = Field(
+        3, ge=1, le=50, description="Bookings one phone may hold at once (all items and days)")
+    verify_phone: bool = Field(
+        False, description="Send a code by SMS before a booking counts (see sms_sender)")
+    sms_sender: str = Field(
+        "console", pattern=r"^(console|none)$",
+        description="Who sends the verification SMS: console (logs it, for trials), none")
+    keep_personal_days: int = Field(
+        90, ge=1, le=3650,
+        description="Days a booking's phone and name are kept after its day, then masked")

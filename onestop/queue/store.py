@@ -1,6 +1,7 @@
 """Connections to SQLite (embedded default) or PostgreSQL, with the same code on both.
 
-Writes always take the database's write lock at the start of the transaction: on SQLite
+SQLite runs in WAL mode with synchronous=FULL: an issued number is durable before its ticket
+is printed. Writes always take the database's write lock at the start of the transaction: on SQLite
 `BEGIN IMMEDIATE` (so two writers queue instead of failing half-way with SQLITE_BUSY), on
 PostgreSQL row locks taken by the statements themselves. Reads never block writers (WAL / MVCC).
 """
@@ -32,12 +33,31 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def prepare_sqlite_dir(url: str) -> None:
-    """Create the data folder on first run, so `onestop serve` needs no setup step."""
+def _sqlite_path(url: str) -> Path | None:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return Path(path)
+    return None
+
+
+def prepare_sqlite_dir(url: str) -> None:
+    """Create the data folder on first run, so `onestop serve` needs no setup step; only its
+    owner may enter it (it holds phones, password hashes, tokens' digests)."""
+    path = _sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def restrict_sqlite_files(url: str) -> None:
+    """The database and its WAL files readable and writable by their owner only (0600), on a
+    new install and on one made before this rule."""
+    path = _sqlite_path(url)
+    if path is None:
+        return
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if name.exists():
+            name.chmod(0o600)
 
 
 class Store:
@@ -69,7 +89,9 @@ class Store:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit is on disk before the number is printed, even across a power cut
+            # (in WAL mode NORMAL may lose the last commits then, and issue a number twice).
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
@@ -128,3 +150,4 @@ def migrate(url: str) -> None:
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
     command.upgrade(cfg, "head")
+    restrict_sqlite_files(normalise_url(url))

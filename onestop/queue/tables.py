@@ -167,6 +167,30 @@ users = sa.Table(
     sa.Column("counters", sa.JSON, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("password_changed_at", UTCDateTime),
+    sa.Column("disabled_at", UTCDateTime),
+)
+
+# A signed-in staff member's session: the cookie carries only its random id, stored here as a
+# SHA-256 digest. It lives while not revoked (sign-out, deactivation, a password change, an
+# admin), not past `expires_at`, and not idle longer than [security] session_idle_minutes.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", BigId, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    # logout, ended (by an admin), disabled, password_reset, password_changed, replaced
+    sa.Column("revoked_reason", sa.String(32)),
+    sa.Column("address", sa.String(64)),
+    sa.Column("user_agent", sa.String(300)),
+    # The window this session's clerk sits at: left when the session is ended.
+    sa.Column("counter", sa.Integer),
+    sa.Index("ix_sessions_user", "user_id", "revoked_at"),
 )
 
 devices = sa.Table(
@@ -179,6 +203,8 @@ devices = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("rotated_at", UTCDateTime),
 )
 
 notices = sa.Table(
@@ -239,6 +265,21 @@ hall_days = sa.Table(
     sa.Column("lunch_problem", sa.JSON),
     # Breaks a supervisor fixed ({clerk: slot}): re-planning keeps them.
     sa.Column("lunch_pins", sa.JSON),
+)
+
+# 防号贩子: codes sent by SMS to prove a phone before a booking counts (only the digest kept).
+phone_checks = sa.Table(
+    "phone_checks",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("phone", sa.String(20), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("used_at", UTCDateTime),
+    sa.Column("address", sa.String(64)),
+    sa.Index("ix_phone_checks_phone", "phone", "created_at"),
 )
 
 # Who is at work today: a supervisor marks a clerk absent (or present again); the lunch

@@ -132,16 +132,19 @@ class WindowCommands:
         return row.seen_at is None or now - row.seen_at > limit
 
     def sign_out(self, number: int, *, actor: Actor, reason: str = "signed_out",
-                 force: bool = False) -> dict[str, Any] | None:
+                 force: bool = False, clerk: str | None = None) -> dict[str, Any] | None:
         """The clerk leaves the window. Refused while a resident is at it, unless `force`d
         (signing out of the terminal, a lost terminal): then a called resident goes back in
-        line and one being served stays at the window for whoever sits down next."""
+        line and one being served stays at the window for whoever sits down next. With
+        `clerk`, only while that clerk still sits there (an ended session's window)."""
         core = self.core
         with core.unit(actor) as work:
             work.lock_hall()
             row = lock_counter(core, work, number)
             if row.state == CounterState.UNSTAFFED.value or row.clerk_id is None:
                 return None
+            if clerk is not None and row.clerk_id != clerk:
+                return None  # that clerk has left already: never unseat whoever sits there now
             if actor.kind == "user" and row.clerk_id != actor.id and not actor.is_supervisor:
                 return None  # someone else sits there now: an old session cannot unseat them
             if reason == "lost" and not self._silent(row, work.now):

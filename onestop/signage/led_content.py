@@ -19,6 +19,7 @@ from typing import Any
 from onestop.drivers.led.content import Colour, Effect, ScreenContent, TextLine
 from onestop.queue.catalogue import HallConfig
 from onestop.queue.coverage import alternative_window
+from onestop.signage.notice_changes import apply_change
 
 HALL_BOARD = "hall"
 
@@ -47,6 +48,7 @@ class LedHallState:
         self.waiting = {q.id: 0 for q in config.queues}
         self.latest: LatestCall | None = None
         self.notice: str | None = None
+        self.notices: list[dict[str, Any]] = []  # showing, in order (to apply notice.changed)
 
     # -- input ------------------------------------------------------------------------------
 
@@ -96,7 +98,7 @@ class LedHallState:
                     changed.add(str(window.number))
         elif type_ == "notice.changed":
             before = self.notice
-            self._set_notices(data.get("notices") or [])
+            self._set_notices(apply_change(self.notices, data)[0])
             if self.notice != before:
                 changed.add(HALL_BOARD)
         if type_ in ("counter.paused", "counter.resumed", "counter.staffed",
@@ -125,6 +127,7 @@ class LedHallState:
         window.serving = ticket.get("state") == "serving"
 
     def _set_notices(self, notices: list[dict[str, Any]]) -> None:
+        self.notices = notices
         self.notice = next((str(n["title"]) for n in notices if n.get("title")), None)
 
     # -- templates --------------------------------------------------------------------------

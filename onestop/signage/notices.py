@@ -2,10 +2,14 @@
 
 A notice shows while it is active and its window [starts_at, ends_at) holds (an open end on
 either side when null), in `position` order. Every change is one unit of work by its actor
-(QueueEngine.unit) with one `notice.changed` ledger event whose data carries the list showing after the change, so every
-screen in the hall redraws its marquee from the event alone:
+(QueueEngine.unit) with one `notice.changed` ledger event that carries the change alone, and the
+ids showing afterwards (onestop.signage.notice_changes), so every screen in the hall redraws its
+marquee from the event and the list it had:
 
-    {"notices": [<public notice>, ...], "change": {"action": "created", "id": 7}}
+    {"change": {"action": "created", "id": 7}, "notice": <public notice or null>,
+     "showing": [7, 3, 5]}
+
+A hall keeps at most MAX_NOTICES notices (a 409 says so beyond).
 
 Times are the engine's injectable clock (never datetime.now()); they reach clients as ISO 8601 in
 the hall's time zone. A request time without an offset (what <input type="datetime-local">
@@ -32,12 +36,14 @@ from sqlalchemy.engine import Connection, Row
 
 from onestop.queue.actors import Actor
 from onestop.queue.engine import QueueEngine
-from onestop.queue.errors import NotFound, Rejected
+from onestop.queue.errors import DomainError, NotFound, Rejected
 from onestop.queue.tables import notices
+from onestop.signage.notice_changes import event_data
 from onestop.web.access import MATRIX, Forbidden, Principal, Unauthorized, allow
 from onestop.web.deps import hall_of
 
 EVENT_TYPE = "notice.changed"
+MAX_NOTICES = 200  # a marquee of more would take hours to go round; the table stays small
 MAX_ID = 2**63 - 1  # BIGINT on PostgreSQL: a larger id is "not found", not a driver error
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2199  # keeps every time-zone conversion in range
 
@@ -227,7 +233,7 @@ class NoticeBoard:
 
     def _record(self, action: str, write: Callable[[Connection, datetime], Row[Any] | int],
                 actor: Actor) -> dict[str, Any] | None:
-        """Run `write` and log one notice.changed event with the list showing afterwards.
+        """Run `write` and log one notice.changed event with the change and the ids showing.
         Returns the changed notice's editor view (None when it was deleted)."""
         result: dict[str, Any] = {}
 
@@ -238,8 +244,9 @@ class NoticeBoard:
             else:
                 notice_id = written.id
                 result["view"] = self.admin_view(written, now)
-            return {"notices": self._showing(conn, now),
-                    "change": {"action": action, "id": notice_id}}
+            showing = self._showing(conn, now)
+            shown = next((n for n in showing if n["id"] == notice_id), None)
+            return event_data(action, notice_id, shown, [n["id"] for n in showing])
 
         with self.engine.unit(actor) as work:
             work.event(EVENT_TYPE, change(work.conn, work.now))
@@ -250,6 +257,11 @@ class NoticeBoard:
         by = actor.id
 
         def write(conn: Connection, now: datetime) -> Row[Any]:
+            held = conn.execute(sa.select(sa.func.count()).select_from(notices)).scalar_one()
+            if held >= MAX_NOTICES:
+                raise DomainError(f"公告已达{MAX_NOTICES}条上限，请先删除不再需要的公告",
+                                  f"the hall already holds {MAX_NOTICES} notices; "
+                                  "delete old ones first", limit=MAX_NOTICES)
             last = conn.execute(sa.select(sa.func.max(notices.c.position))).scalar()
             return conn.execute(
                 sa.insert(notices)

@@ -1,7 +1,8 @@
 """Who may do what: one role matrix decides every route.
 
 A request is made by exactly one principal: a device (Authorization: Bearer <token>, for kiosks
-and hall screens), a signed-in staff member (signed session cookie), or the public. Every route
+and hall screens), a signed-in staff member (a session cookie naming a live server-side session,
+onestop.web.sessions), or the public. Every route
 declares the action it performs with `allow("action")`; MATRIX below lists, per action, the
 roles that may perform it. Browser requests that change state must also carry the session's
 CSRF token (header X-CSRF-Token or form field csrf_token); bearer-token requests carry no
@@ -10,11 +11,15 @@ ambient credentials and need none.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import ipaddress
+import math
 import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +38,9 @@ EVERYONE = set(ROLES)
 MATRIX: dict[str, set[str]] = {
     "catalogue.read": EVERYONE,  # items, queues and waiting counts are public information
     "ticket.read": EVERYONE,  # by token: holding the token is the permission
-    "ticket.cancel": EVERYONE,  # by token, or staff on the resident's behalf
+    # by token (the resident), or staff on the resident's behalf; a screen only reads, and a
+    # kiosk cancels nothing
+    "ticket.cancel": EVERYONE - {"screen", "kiosk"},
     "counters.read": STAFF | {"screen"},
     "ticket.issue": {"admin", "supervisor", "desk", "kiosk"},
     "kiosk.issue": {"admin", "supervisor", "kiosk"},
@@ -48,8 +55,10 @@ MATRIX: dict[str, set[str]] = {
     "accounts.manage": {"admin"},
     "config.read": {"admin", "supervisor"},
     "session.read": STAFF,
-    "appointment.book": EVERYONE,  # residents book on their own phones
-    "appointment.manage": EVERYONE,  # by code: holding the code is the permission
+    "session.own": STAFF,  # change one's own password
+    "audit.read": {"admin"},  # the record of account and device changes
+    "appointment.book": EVERYONE - {"screen", "kiosk"},  # residents book on their own phones
+    "appointment.manage": EVERYONE - {"screen", "kiosk"},  # by code (and phone): the permission
     "appointment.checkin": {"admin", "supervisor", "desk", "kiosk"},
     "day.read": EVERYONE,  # hours and the phase of the day are public information
     "lunch.read": STAFF,
@@ -60,6 +69,7 @@ MATRIX: dict[str, set[str]] = {
     "ticket.history": STAFF,  # a ticket's steps and who did each
     "ticket.correct": {"admin", "supervisor", "desk"},  # 过号顺延, cancel or re-route by number
     "day.close_leftovers": {"admin", "supervisor"},  # close the day's leftover tickets in bulk
+    "privacy.export": {"admin"},  # what is held about one phone number
 }
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -100,6 +110,7 @@ class Principal:
     counters: tuple[int, ...] = ()
     window: int | None = None  # the window a clerk is signed in to
     kiosk: str | None = None  # the kiosk a kiosk device is
+    session_id: int | None = None  # the staff session behind the request (users only)
 
     def may_act_at(self, counter: int) -> bool:
         if self.role in ("admin", "supervisor"):
@@ -126,11 +137,17 @@ def _bearer(conn: HTTPConnection) -> str | None:
     header = conn.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
-    return conn.query_params.get("token") if conn.scope["type"] == "websocket" else None
+    if conn.scope["type"] == "websocket":  # a browser cannot set headers: see events_ws
+        return conn.scope.get("onestop.bearer") or conn.query_params.get("token")
+    return None
 
 
 async def resolve(conn: HTTPConnection) -> Principal:
-    """The principal behind a request or websocket; PUBLIC when there is no credential."""
+    """The principal behind a request or websocket; PUBLIC when there is no credential.
+
+    A staff cookie counts only while its server-side session lives (not signed out, ended,
+    expired or idle, its user active); a dead one is dropped from the cookie and the caller is
+    the public, so staff routes answer 401."""
     hall = hall_of(conn)
     token = _bearer(conn)
     if token:
@@ -140,16 +157,47 @@ async def resolve(conn: HTTPConnection) -> Principal:
         return Principal(kind="device", role=device.role, id=device.id, name=device.name,
                          kiosk=device.kiosk)
     session = conn.scope.get("session") or {}
-    uid = session.get("uid")
-    if uid is not None:
-        account = await hall.db(hall.accounts.user, int(uid))
-        if account is not None:
-            window = session.get("window")
-            return Principal(kind="user", role=account.role, id=account.id,
-                             name=account.display_name, username=account.username,
-                             counters=account.counters,
-                             window=int(window) if window is not None else None)
-    return PUBLIC
+    sid = session.get("sid")
+    if not sid:
+        return PUBLIC
+    live = await hall.db(hall.sessions.check, str(sid))
+    if live is None:
+        for key in ("sid", "uid", "window"):
+            session.pop(key, None)
+        return PUBLIC
+    account = live.account
+    return Principal(kind="user", role=account.role, id=account.id, name=account.display_name,
+                     username=account.username, counters=account.counters, window=live.counter,
+                     session_id=live.id)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in proxies)
+
+
+def client_address(conn: HTTPConnection, proxies: Sequence[Network] = ()) -> str:
+    """The caller's address: the peer's, or, when the peer is a trusted proxy, the nearest
+    address in X-Forwarded-For that is not itself a trusted proxy. Nobody else's header is
+    believed, so a client cannot choose the address that sign-in throttling counts."""
+    address = conn.client.host if conn.client else "?"
+    if not proxies or not _trusted(address, proxies):
+        return address
+    hops = [h.strip() for h in conn.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        try:
+            address = str(ipaddress.ip_address(hop))
+        except ValueError:
+            break  # a garbled hop: trust nothing further along
+        if not _trusted(address, proxies):
+            break
+    return address
 
 
 def csrf_token(conn: HTTPConnection) -> str:
@@ -192,35 +240,106 @@ def allow(action: str) -> Any:
     return Depends(dependency)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One sign-in attempt, counted before its password is checked."""
+
+    user: str
+    address: str
+    at: float
+    delay: float  # seconds to wait before checking: grows with the user's recent failures
+
+
 @dataclass
 class LoginThrottle:
-    """At most `limit` failed sign-ins per user name and per address in `window` seconds."""
+    """Sign-in throttling that guessing cannot turn against staff.
 
-    limit: int = 5
+    - per (user name, address): after `pair_limit` failures in `window` seconds that address
+      may not try that name any more until the window has passed (429);
+    - per user name, from anywhere: no lock (it would let anyone lock `admin` out from every
+      terminal), but a delay before the answer, `base_delay` × 2^(n-1) after n recent failures,
+      at most `max_delay`;
+    - per address, any name: locked after `address_limit` failures.
+
+    `begin` counts an attempt as failed before its password is checked, atomically, so a burst
+    of parallel guesses from one address cannot get more than `pair_limit` checks; `succeeded`
+    takes it back (and clears the pair), `cancel` takes it back when it was never checked.
+    """
+
+    pair_limit: int = 5
+    address_limit: int = 20
     window: float = 300.0
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    _pairs: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    _users: dict[str, deque[float]] = field(default_factory=dict)
+    _addresses: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _begun: int = 0
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
+    def _recent(self, table: dict[Any, deque[float]], key: Any, now: float) -> deque[float]:
+        q = table.get(key)
+        if q is None:
+            q = table[key] = deque(maxlen=64)
         while q and now - q[0] > self.window:
             q.popleft()
         return q
 
-    def check(self, *keys: str) -> None:
+    def _refuse(self, q: deque[float], now: float, zh: str, en: str) -> TooManyAttempts:
+        minutes = max(1, math.ceil((q[0] + self.window - now) / 60))
+        return TooManyAttempts(f"{zh}，请 {minutes} 分钟后再试",
+                               f"{en}; try again in {minutes} min", retry_after=minutes * 60)
+
+    def begin(self, user: str, address: str) -> Attempt:
+        """Count an attempt (TooManyAttempts when a lock holds); returns it with its delay."""
+        user = user.strip().lower()
         now = time.monotonic()
         with self._lock:
-            if any(len(self._recent(k, now)) >= self.limit for k in keys):
-                raise TooManyAttempts("登录失败次数过多，请 5 分钟后再试",
-                                      "too many failed sign-ins; try again in 5 minutes")
+            pair = self._recent(self._pairs, (user, address), now)
+            if len(pair) >= self.pair_limit:
+                raise self._refuse(pair, now, "该账号在本机登录失败次数过多",
+                                   "too many failed sign-ins for this account from this address")
+            by_address = self._recent(self._addresses, address, now)
+            if len(by_address) >= self.address_limit:
+                raise self._refuse(by_address, now, "本机登录失败次数过多",
+                                   "too many failed sign-ins from this address")
+            by_user = self._recent(self._users, user, now)
+            failures = len(by_user)
+            for q in (pair, by_address, by_user):
+                q.append(now)
+            self._begun += 1
+            if self._begun % 256 == 0:
+                self._prune(now)
+        delay = 0.0 if failures == 0 else min(self.max_delay,
+                                               self.base_delay * 2 ** (failures - 1))
+        return Attempt(user, address, now, delay)
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
+    def _take_back(self, attempt: Attempt, tables: list[tuple[dict[Any, deque[float]], Any]]
+                   ) -> None:
+        for table, key in tables:
+            q = table.get(key)
+            if q is not None:
+                with contextlib.suppress(ValueError):  # already aged out
+                    q.remove(attempt.at)
 
-    def succeeded(self, *keys: str) -> None:
+    def succeeded(self, attempt: Attempt) -> None:
+        """The right password: this attempt was no failure, and the pair starts afresh."""
         with self._lock:
-            for k in keys:
-                self._failures.pop(k, None)
+            self._pairs.pop((attempt.user, attempt.address), None)
+            self._take_back(attempt, [(self._users, attempt.user),
+                                      (self._addresses, attempt.address)])
+
+    def cancel(self, attempt: Attempt) -> None:
+        """The attempt was never checked (the password workers were busy)."""
+        with self._lock:
+            self._take_back(attempt, [(self._pairs, (attempt.user, attempt.address)),
+                                      (self._users, attempt.user),
+                                      (self._addresses, attempt.address)])
+
+    def _prune(self, now: float) -> None:
+        """Forget keys whose failures have all aged out (bounded memory under a flood)."""
+        tables: tuple[dict[Any, deque[float]], ...] = (self._pairs, self._users, self._addresses)
+        for table in tables:
+            stale = [k for k, q in table.items() if not q or now - q[-1] > self.window]
+            for key in stale:
+                del table[key]

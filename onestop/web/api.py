@@ -16,6 +16,7 @@ from onestop.queue.errors import NotAtWindow
 from onestop.queue.states import Outcome, Priority
 from onestop.web.access import Forbidden, Principal, allow
 from onestop.web.deps import hall_of
+from onestop.web.rate_limits import rate_limit
 
 if TYPE_CHECKING:
     from onestop.hall import Hall
@@ -106,6 +107,7 @@ async def issue_ticket(
     body: IssueRequest, request: Request, principal: Annotated[Principal, allow("ticket.issue")]
 ) -> dict[str, Any]:
     hall = _hall(request)
+    _may_issue(principal, body.priority)
     ticket: dict[str, Any] = await hall.db(
         hall.engine.tickets.issue, body.service, body.priority, body.reason,
         kiosk=principal.kiosk,
@@ -113,6 +115,17 @@ async def issue_ticket(
     )
     ticket["status_url"] = f"{hall.base_url}/t/{ticket['token']}"
     return ticket
+
+
+def _may_issue(principal: Principal, priority: Priority) -> None:
+    """Priority only by right: a kiosk issues normal tickets (for itself: the ticket records
+    its kiosk); the green channel needs the desk (or a supervisor), with a reason; the
+    appointment class comes only from checking in a booking."""
+    if priority is Priority.APPOINTMENT:
+        raise Forbidden("预约号只能通过预约签到取得", "appointment tickets come only from check-in")
+    if priority is Priority.GREEN and principal.role not in ("desk", "supervisor", "admin"):
+        raise Forbidden("绿色通道号票须由首问责任岗（咨询台）办理",
+                        "a green-channel ticket is issued by the first-inquiry desk")
 
 
 @kiosk.get("/tickets/{token}")
@@ -129,6 +142,7 @@ async def ticket_status(
 async def cancel_ticket(
     token: Annotated[str, Path(max_length=64)], request: Request,
     principal: Annotated[Principal, allow("ticket.cancel")],
+    _: Annotated[None, rate_limit("cancel")],
 ) -> dict[str, Any]:
     hall = _hall(request)
     result: dict[str, Any] = await hall.db(hall.engine.tickets.cancel, token,

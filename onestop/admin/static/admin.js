@@ -1,6 +1,7 @@
 /* The admin page: live overview, notices, windows, catalogue, staff, devices. The Today (今日),
- * 在岗 and 号票 tabs are admin_day.js, admin_presence.js and admin_tickets.js, which follow
- * this page's event stream through the 'onestop:admin' events it announces.
+ * 在岗 and 号票 tabs are admin_day.js, admin_presence.js and admin_tickets.js, accounts and
+ * device tokens admin_accounts.js; they follow this page's event stream through the
+ * 'onestop:admin' events it announces.
  * Data only ever enters the page through textContent (cell()), never as HTML.
  */
 (function () {
@@ -217,8 +218,8 @@
     });
   };
 
-  /* ---- staff --------------------------------------------------------------------------------- */
-  var ROLE = { admin: '管理员', supervisor: '值班主管', clerk: '窗口人员', desk: '首问服务台' };
+  /* ---- staff and devices: the configured rota and the printers; accounts, sessions and device
+   * tokens are admin_accounts.js ---------------------------------------------------------------- */
   loaders.staff = function () {
     withConfig(function (c) {
       fillTable('#clerks', c.clerks, function (tr, k) {
@@ -227,38 +228,8 @@
         cell(tr, k.counters.join(', '));
       });
     });
-    if (boot.role !== 'admin') {
-      $('#users').hidden = true;
-      return;
-    }
-    O.api('GET', '/api/admin/users').then(function (list) {
-      fillTable('#users', list, function (tr, u) {
-        cell(tr, u.username);
-        cell(tr, u.name);
-        cell(tr, ROLE[u.role] || u.role);
-        cell(tr, u.counters.join(', '));
-      });
-    }, fail);
   };
-  var userForm = $('#user-form');
-  if (userForm) {
-    userForm.addEventListener('submit', function (event) {
-      event.preventDefault();
-      var f = event.target;
-      var counters = f.counters.value.split(/[ ,]+/).filter(Boolean).map(Number);
-      O.api('POST', '/api/admin/users', {
-        username: f.username.value, name: f.name.value, role: f.role.value, counters: counters,
-      }).then(function (u) {
-        var secret = $('#user-secret');
-        secret.textContent = '账号 ' + u.username + ' 的初始密码（只显示这一次）：' + u.password;
-        secret.hidden = false;
-        f.reset();
-        loaders.staff();
-      }, fail);
-    });
-  }
 
-  /* ---- devices ------------------------------------------------------------------------------- */
   loaders.devices = function () {
     O.api('GET', '/api/health').then(function (h) {
       fillTable('#printers', h.printers, function (tr, p) {
@@ -268,34 +239,7 @@
         cell(tr, p.printed + ' / ' + p.failed);
       });
     }, fail);
-    if (boot.role !== 'admin') {
-      $('#devices').hidden = true;
-      return;
-    }
-    O.api('GET', '/api/admin/devices').then(function (list) {
-      fillTable('#devices', list, function (tr, d) {
-        cell(tr, d.name);
-        cell(tr, d.role === 'kiosk' ? '取号机' : '大厅屏');
-        cell(tr, d.kiosk || '');
-      });
-    }, fail);
   };
-  var deviceForm = $('#device-form');
-  if (deviceForm) {
-    deviceForm.addEventListener('submit', function (event) {
-      event.preventDefault();
-      var f = event.target;
-      O.api('POST', '/api/admin/devices', {
-        name: f.name.value, role: f.role.value, kiosk: f.kiosk.value || null,
-      }).then(function (d) {
-        var secret = $('#device-secret');
-        secret.textContent = '请在设备上打开一次（只显示这一次）：' + d.enrol_url;
-        secret.hidden = false;
-        f.reset();
-        loaders.devices();
-      }, fail);
-    });
-  }
 
   $('#logout').addEventListener('click', function () {
     O.api('POST', '/auth/logout').then(function () { location.href = '/login?next=/admin'; }, fail);

@@ -15,7 +15,7 @@
   function $(id) { return document.getElementById(id); }
 
   var state = { services: [], byId: {}, service: null, days: [], day: null, slots: [],
-                slot: null, busy: false };
+                slot: null, busy: false, check: null, checkPhone: null };
 
   /* ---- formatting ------------------------------------------------------------------------- */
 
@@ -171,7 +171,34 @@
     });
 
     $('submit').addEventListener('click', submit);
+    if (boot.verify_phone) $('sms-send').addEventListener('click', sendCode);
     $('again').addEventListener('click', function () { location.reload(); });
+  }
+
+  /* The hall verifies phones (防号贩子): a six-digit code by SMS, then the booking with it. The
+   * button waits a minute before another code can be asked for, as the server does. */
+  function sendCode() {
+    var phone = $('phone').value.replace(/[\s-]/g, '');
+    if (!/^1[3-9]\d{9}$/.test(phone)) return showError({ key: 'need_phone' });
+    var button = $('sms-send');
+    if (button.disabled) return;
+    button.disabled = true;
+    O.api('POST', '/api/appointments/verify', { phone: phone }).then(function (sent) {
+      state.check = sent.check;
+      state.checkPhone = phone;
+      showError(null);
+      $('sms-code').focus();
+      var left = 60;
+      var timer = setInterval(function () {
+        left -= 1;
+        button.textContent = left > 0 ? O.t('sms_wait', { n: left }) : O.t('sms_send');
+        if (left <= 0) { clearInterval(timer); button.disabled = false; }
+      }, 1000);
+      button.textContent = O.t('sms_wait', { n: left });
+    }, function (err) {
+      button.disabled = false;
+      showError(err);
+    });
   }
 
   function submit() {
@@ -185,6 +212,13 @@
     button.disabled = true;
     button.textContent = O.t('submitting');
     var body = { service: state.service, day: state.day, slot: state.slot, phone: phone };
+    if (boot.verify_phone) {
+      var code = ($('sms-code').value || '').replace(/\D/g, '');
+      if (!state.check || state.checkPhone !== phone) return showError({ key: 'need_sms_send' });
+      if (code.length !== 6) return showError({ key: 'need_sms_code' });
+      body.check = state.check;
+      body.sms_code = code;
+    }
     var name = $('name').value.trim();
     if (name) body.name = name;
     O.api('POST', '/api/appointments', body).then(showBooked, function (err) {
@@ -256,18 +290,31 @@
     }, function () { /* materials stay empty */ });
     renderBooking();
     var url = '/api/appointments/' + encodeURIComponent(booking.code);
+    /* The code and the last four digits of the phone change a booking (a code seen over a
+     * shoulder is not enough); the server checks them, the page only asks. */
+    function last4() { return ($('last4').value || '').replace(/\D/g, ''); }
+    function needLast4() {
+      if (last4().length === 4) return false;
+      showError({ key: 'need_last4' });
+      $('last4').focus();
+      return true;
+    }
     $('cancel').addEventListener('click', function () {
+      if (needLast4()) return;
       $('cancel-confirm').hidden = false;
       $('resched').hidden = true;
     });
     $('cancel-no').addEventListener('click', function () { $('cancel-confirm').hidden = true; });
     $('cancel-yes').addEventListener('click', function (e) {
-      guarded(e.currentTarget, function () { return O.api('POST', url + '/cancel'); }, function (b) {
+      if (needLast4()) return;
+      var body = { phone_last4: last4() };
+      guarded(e.currentTarget, function () { return O.api('POST', url + '/cancel', body); }, function (b) {
         booking = b;
         renderBooking(O.t('cancelled_ok'));
       });
     });
     $('reschedule').addEventListener('click', function () {
+      if (needLast4()) return;
       $('cancel-confirm').hidden = true;
       $('resched').hidden = false;
       state.daysLoaded = false;
@@ -275,7 +322,8 @@
     });
     $('resched-yes').addEventListener('click', function (e) {
       if (!state.day || !state.slot) return showError({ key: 'need_slot' });
-      var body = { day: state.day, slot: state.slot };
+      if (needLast4()) return;
+      var body = { day: state.day, slot: state.slot, phone_last4: last4() };
       guarded(e.currentTarget, function () { return O.api('POST', url + '/reschedule', body); },
         function (b) {
           booking = b;

@@ -242,6 +242,7 @@
     }
     state.claim = false;
     C.showAlert(t('unstaffed_by', { window: C.counterName(n), message: O.pickMessage(why, 'server_error') }));
+    recheckWindow();  // left from another tab of this browser: back to the picker
   }
 
   /* ---- wiring ------------------------------------------------------------------------------ */

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from onestop.signage.notice_changes import apply_change
 from onestop.signage.screen import (
     FLASH_SECONDS,
     RECENT_CALLS,
@@ -148,6 +149,7 @@ class ScreenModel:
     snapshots: int = 0
     gaps: int = 0  # events whose seq did not follow the previous one (should stay 0)
     catch_up: CatchUp = field(default_factory=CatchUp)
+    _notice_views: list[dict[str, Any]] = field(default_factory=list)  # as the server sent them
     _newest_at: float = -math.inf
     _flash_started: float | None = None
     _offline_since: float | None = None
@@ -184,7 +186,8 @@ class ScreenModel:
             self._add_call(data.get("ticket"), data.get("counter"), seq, announce=not quiet)
         elif kind == "notice.changed":
             self.notice_seq = seq
-            self._set_notices(data.get("notices"))
+            # A notice this screen has not seen is fetched by the client's periodic refresh.
+            self._set_notices(apply_change(self._notice_views, data)[0])
         elif kind in ("counter.paused", "counter.resumed"):
             self._update_counter(data.get("counter"))
         queues = data.get("queues")
@@ -397,6 +400,7 @@ class ScreenModel:
     def _set_notices(self, notices: Any) -> None:
         if not isinstance(notices, list):
             return
+        self._notice_views = [dict(n) for n in notices[:MAX_NOTICES] if isinstance(n, Mapping)]
         result: list[Notice] = []
         for n in notices[:MAX_NOTICES]:
             if not isinstance(n, Mapping):

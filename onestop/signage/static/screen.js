@@ -311,6 +311,21 @@
     renderNotices();
   }
 
+  /* The event carries the change and the ids showing (onestop.signage.notice_changes); an id
+   * this screen has not seen (a notice that started showing since) means fetching the list. */
+  function applyNoticeChange(data) {
+    if (Array.isArray(data.notices)) { setNotices(data.notices); return; }  // the older format
+    if (!Array.isArray(data.showing) || !data.change) { loadNotices(); return; }
+    var byId = {};
+    state.notices.forEach(function (n) { byId[n.id] = n; });
+    if (data.notice) byId[data.notice.id] = data.notice;
+    else delete byId[data.change.id];
+    var list = data.showing.filter(function (id) { return byId[id]; })
+                           .map(function (id) { return byId[id]; });
+    setNotices(list);
+    if (list.length !== data.showing.length) loadNotices();
+  }
+
   function loadNotices() {
     var gen = state.noticeGen;
     return O.api('GET', '/api/notices').then(function (list) {
@@ -423,7 +438,7 @@
         break;
       case 'notice.changed':
         state.noticeGen += 1;
-        setNotices(data.notices);
+        applyNoticeChange(data);
         break;
       default:
         break;  // counter.paused / resumed: nothing special on the screen yet

@@ -216,15 +216,16 @@
   EventStream.prototype._connect = function () {
     var self = this;
     var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/events';
-    var params = [];
-    if (this.lastSeq !== null) params.push('since=' + encodeURIComponent(this.lastSeq));
+    if (this.lastSeq !== null) url += '?since=' + encodeURIComponent(this.lastSeq);
+    // Tokens go as subprotocols (a request header), never in the URL that proxies and the
+    // server log; the server answers with "onestop".
+    var protocols = ['onestop'];
     var device = O.deviceToken();
-    if (device) params.push('token=' + encodeURIComponent(device));
-    if (O.ticketToken) params.push('ticket=' + encodeURIComponent(O.ticketToken));
-    if (params.length) url += '?' + params.join('&');
+    if (device) protocols.push('bearer.' + device);
+    if (O.ticketToken) protocols.push('ticket.' + O.ticketToken);
     var socket;
     try {
-      socket = new WebSocket(url);
+      socket = new WebSocket(url, protocols);
     } catch (e) {
       this._retry();
       return;
